@@ -1,0 +1,101 @@
+"""Reading articles: every input form, and every bad input named in one line."""
+
+import io
+import sys
+
+import pytest
+
+from train.articles import BadInput, read_articles
+from train.errors import KalimatError
+
+
+def test_reads_seed_folder_in_sorted_order(tmp_path):
+    ids = [a.id for a in read_articles(["seeds"])]
+    assert ids == sorted(ids) and len(ids) == 5
+    assert ids[0] == "000_da2521d8e10fc030"
+
+
+def test_bom_and_crlf_are_normalised(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes("\ufeffBaris satu.\r\nBaris dua.\rBaris tiga.".encode("utf-8"))
+    (article,) = read_articles([str(path)])
+    assert article.text == "Baris satu.\nBaris dua.\nBaris tiga."
+    assert article.id == "a"
+
+
+def test_jsonl_text_and_presplit_forms(tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        '{"id": "x", "text": "Satu. Dua."}\n\n{"id": 7, "sentences": ["Satu", "Dua"]}\n',
+        encoding="utf-8",
+    )
+    first, second = read_articles([str(path)])
+    assert (first.id, first.text, first.sentences) == ("x", "Satu. Dua.", None)
+    assert (second.id, second.sentences) == ("7", ["Satu", "Dua"])
+
+
+def test_nested_folder_ids_keep_their_subfolder(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("Satu.", encoding="utf-8")
+    (tmp_path / "b" / "x.txt").write_text("Dua.", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
+    assert [a.id for a in read_articles([str(tmp_path)])] == ["a/x", "b/x"]
+
+
+def test_stdin_text_and_jsonl(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Satu. Dua.")))
+    (article,) = read_articles(["-"])
+    assert article.text == "Satu. Dua."
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"id": "q", "text": "T."}\n')))
+    assert [a.id for a in read_articles(["-"])] == ["q"]
+
+
+def test_missing_path_fails_before_reading_anything(tmp_path):
+    good = tmp_path / "a.txt"
+    good.write_text("Satu.", encoding="utf-8")
+    with pytest.raises(KalimatError, match="no such file"):
+        read_articles([str(good), str(tmp_path / "missing.txt")])
+
+
+def test_binary_and_undecodable_files(tmp_path):
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Bogotá".encode("latin-1"))
+    with pytest.raises(BadInput, match="binary"):
+        list(read_articles([str(binary)]))
+    with pytest.raises(BadInput, match="UTF-8"):
+        list(read_articles([str(latin)]))
+    warnings = []
+    assert list(read_articles([str(binary), str(latin)], skip_bad=True, warn=warnings.append)) == []
+    assert len(warnings) == 2 and "bin.txt" in warnings[0]
+
+
+def test_malformed_jsonl_line_names_file_and_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "a", "text": "Satu."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n')
+    with pytest.raises(BadInput, match=r"c\.jsonl:2: malformed JSON"):
+        list(read_articles([str(path)]))
+    warnings = []
+    ids = [a.id for a in read_articles([str(path)], skip_bad=True, warn=warnings.append)]
+    assert ids == ["a", "c"] and "c.jsonl:2" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [('["a"]', "object with an"), ('{"text": "x"}', "object with an"), ('{"id": "a"}', "needs a"),
+     ('{"id": "a", "sentences": [1]}', "list of strings")],
+)
+def test_jsonl_records_of_the_wrong_shape(tmp_path, line, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=message):
+        list(read_articles([str(path)]))
+
+
+def test_empty_article_is_yielded_and_flagged(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("  \n\n", encoding="utf-8")
+    (article,) = read_articles([str(path)])
+    assert article.is_empty

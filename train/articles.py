@@ -1,0 +1,158 @@
+"""Read raw articles from text files, folders, JSONL files or standard input.
+
+One reader serves both the dataset builder and batch inference, so an article is read the
+same way wherever it enters the project. Inputs:
+
+* ``a.txt``: one article; its id is the file name without ``.txt``.
+* a folder: its ``.txt`` and ``.jsonl`` files, recursively, in sorted order; a text file's
+  id is its path inside the folder without ``.txt`` (so equal names in sub-folders differ).
+* ``a.jsonl``: one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
+  and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given).
+* ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
+
+Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
+path always stops the run. A binary or undecodable file and a malformed JSONL line raise
+:class:`BadInput`, unless ``skip_bad`` is set: then they are reported through ``warn`` and
+skipped. Empty articles are yielded with empty text, since whether they are fatal depends
+on the caller.
+"""
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import KalimatError
+
+
+class BadInput(KalimatError):
+    """A file or line that cannot be read as an article."""
+
+
+@dataclass
+class Article:
+    id: str
+    text: str = ""
+    sentences: list[str] | None = None  # set when the input was already split
+    source: str = ""  # where it came from, for messages: "file" or "file:line"
+
+    @property
+    def is_empty(self) -> bool:
+        if self.sentences is not None:
+            return not any(s.strip() for s in self.sentences)
+        return not self.text.strip()
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (BOM optional) and normalise line ends, or raise a :class:`BadInput`."""
+    if b"\x00" in data[:8192]:
+        raise BadInput(f"{name}: looks like a binary file, not text; give UTF-8 text files only")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise BadInput(
+            f"{name}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _article_from_json(line: str, source: str) -> Article:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise BadInput(f"{source}: malformed JSON ({err.msg}); fix or remove the line") from None
+    if not isinstance(record, dict) or "id" not in record:
+        raise BadInput(f'{source}: a line must be an object with an "id"; fix or remove the line')
+    article_id = str(record["id"])
+    if isinstance(record.get("sentences"), list):
+        sentences = record["sentences"]
+        if not all(isinstance(s, str) for s in sentences):
+            raise BadInput(f'{source}: "sentences" must be a list of strings')
+        return Article(article_id, sentences=sentences, source=source)
+    if isinstance(record.get("text"), str):
+        return Article(article_id, text=record["text"], source=source)
+    raise BadInput(f'{source}: needs a "text" string or a "sentences" list of strings')
+
+
+def _jsonl_articles(lines: Iterable[bytes], name: str) -> Iterator[Article | BadInput]:
+    """Parse JSONL line by line; a bad line is yielded as its error so the rest still reads."""
+    for number, raw in enumerate(lines, start=1):
+        source = f"{name}:{number}"
+        try:
+            line = decode_text(raw, source)
+            if line.strip():
+                yield _article_from_json(line, source)
+        except BadInput as err:
+            yield err
+
+
+def _file_articles(path: Path, article_id: str) -> Iterator[Article | BadInput]:
+    if path.suffix == ".jsonl":
+        with open(path, "rb") as handle:  # streamed: a large file never sits in memory whole
+            yield from _jsonl_articles(handle, str(path))
+        return
+    try:
+        yield Article(article_id, text=decode_text(path.read_bytes(), str(path)), source=str(path))
+    except BadInput as err:
+        yield err
+
+
+def _stdin_articles() -> Iterator[Article | BadInput]:
+    data = sys.stdin.buffer.read()
+    if data.lstrip().startswith(b"{"):
+        yield from _jsonl_articles(data.splitlines(), "<stdin>")
+        return
+    try:
+        yield Article("stdin", text=decode_text(data, "<stdin>"), source="<stdin>")
+    except BadInput as err:
+        yield err
+
+
+def expand_inputs(inputs: Iterable[str]) -> list[tuple[Path | None, str]]:
+    """List (file, article id) for every file the inputs name, (None, "-") for stdin.
+
+    Done up front, so a missing path stops the run before any output is written.
+    """
+    found: list[tuple[Path | None, str]] = []
+    for item in inputs:
+        if item == "-":
+            found.append((None, "-"))
+            continue
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".jsonl")
+            )
+            found += [(file, file.relative_to(path).with_suffix("").as_posix()) for file in files]
+        elif path.is_file():
+            if path.suffix not in (".txt", ".jsonl"):
+                raise KalimatError(f"{path}: unsupported file type; give .txt or .jsonl files or a folder")
+            found.append((path, path.stem))
+        else:
+            raise KalimatError(f"{path}: no such file or folder; check the path")
+    return found
+
+
+def read_articles(
+    inputs: Iterable[str],
+    skip_bad: bool = False,
+    warn: Callable[[str], None] = lambda msg: print(f"warning: {msg}", file=sys.stderr),
+) -> Iterator[Article]:
+    """Return an iterator over the articles of every input, in order (see the module docstring).
+
+    The inputs are checked before this returns, so a missing path raises here, not midway.
+    """
+    return _articles(expand_inputs(inputs), skip_bad, warn)
+
+
+def _articles(files, skip_bad, warn) -> Iterator[Article]:
+    for path, article_id in files:
+        items = _stdin_articles() if path is None else _file_articles(path, article_id)
+        for item in items:
+            if isinstance(item, Article):
+                yield item
+            elif skip_bad:
+                warn(f"skipped: {item}")
+            else:
+                raise item
