@@ -1,12 +1,13 @@
 """The four sentence roles: the one place that names them and fixes their order.
 
-The order is the model's output order (``id2label``), the column order of confusion
+The order is the annotation guidelines' precedence (a sentence takes the first label whose
+definition fits), the model's output order (``id2label``), the column order of confusion
 matrices and the order of every per-label table, so it must never be derived elsewhere.
 """
 
 from .errors import KalimatError
 
-LABELS: tuple[str, ...] = ("claim", "quote", "opinion", "background")
+LABELS: tuple[str, ...] = ("quote", "opinion", "claim", "background")
 ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
 LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
 

@@ -1,0 +1,182 @@
+"""The dataset builder on the real seeds and annotations, and on every kind of bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from train.dataset import build_dataset, ensure_dataset, load_processed
+from train.errors import KalimatError
+from train.labels import LABELS
+from train.paths import CONFIG_DIR, ROOT
+
+SEEDS = ROOT / "seeds"
+ANNOTATIONS = ROOT / "data" / "annotations" / "seeds.jsonl"
+
+
+def dataset_cfg(tmp_path, *overrides):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("dataset", overrides=[f"paths.processed_dir={tmp_path / 'processed'}", *overrides])
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    """A writable copy of the seeds, for tests that damage or change an article."""
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_seed_sentence_has_a_gold_label(tmp_path, capsys):
+    out = build_dataset(dataset_cfg(tmp_path))
+    records = read_jsonl(out / "sentences.jsonl")
+    assert len(records) > 100
+    assert {r["label_source"] for r in records} == {"gold"}
+    assert {r["label"] for r in records} == set(LABELS)
+    assert set(records[0]) == {"article_id", "sentence_index", "text", "label", "label_source",
+                               "rules", "weak_label", "split", "fold"}
+    printed = capsys.readouterr().out
+    for label in LABELS:
+        assert f"  {label}" in printed
+    assert "reporting_verb" in printed  # each labeling function's coverage and accuracy
+
+
+def test_outputs_agree_and_splits_are_grouped_by_article(tmp_path):
+    out = build_dataset(dataset_cfg(tmp_path))
+    dataset, metadata = load_processed(out)
+    records = read_jsonl(out / "sentences.jsonl")
+    assert sum(len(dataset[s]) for s in dataset) == len(records) == metadata["num_sentences"]
+    assert dataset["train"].features["label"].names == list(LABELS)
+    split_of = {}
+    for r in records:
+        assert split_of.setdefault(r["article_id"], r["split"]) == r["split"]
+    assert sorted(set(split_of.values())) == ["test", "train", "validation"]
+    folds = {r["article_id"]: r["fold"] for r in records}
+    assert sorted(folds.values()) == [0, 1, 2, 3, 4]  # 5 articles, 5 folds: leave-one-article-out
+    card = (out / "dataset_card.md").read_text(encoding="utf-8")
+    assert metadata["content_hash"] in card
+    assert "Logo Bloomberg Technoz" in card  # the cleaning log names what was removed
+    for label in LABELS:
+        assert label in card
+
+
+def test_same_inputs_give_the_same_content_hash(tmp_path):
+    first = load_processed(build_dataset(dataset_cfg(tmp_path / "a")))[1]["content_hash"]
+    second = load_processed(build_dataset(dataset_cfg(tmp_path / "b")))[1]["content_hash"]
+    other_seed = load_processed(build_dataset(dataset_cfg(tmp_path / "c", "data.split.seed=7")))[1]
+    assert first == second != other_seed["content_hash"]
+
+
+def test_a_changed_sentence_is_reported_not_relabeled(tmp_path, seeds_copy, capsys):
+    article = seeds_copy / "002_1339c969938d1fb3.txt"
+    old = "Lavrov juga mengatakan bahwa penasihat militer Barat Ukraina telah mendukung pasukan Ukraina sejak lama."
+    text = article.read_text(encoding="utf-8")
+    assert old in text
+    article.write_text(text.replace(old, old.replace("sejak lama", "sejak 2014")), encoding="utf-8")
+    cfg = dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]")
+    with pytest.raises(KalimatError, match="1 annotations match no sentence.*1 sentences of annotated"):
+        build_dataset(cfg)
+    printed = capsys.readouterr().out
+    assert "seeds.jsonl:" in printed and "Lavrov juga" in printed
+    out = build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]",
+                                    "data.allow_unmatched_annotations=true",
+                                    "data.allow_unlabeled_sentences=true"))
+    (changed,) = [r for r in read_jsonl(out / "sentences.jsonl") if "sejak 2014" in r["text"]]
+    assert changed["label_source"] == "weak" and changed["label"] == changed["weak_label"]
+
+
+def test_unlabeled_articles_get_weak_labels_with_their_rules(tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "baru", "text": (
+        "Menteri itu mengatakan anggaran naik 20 persen. “Kami akan bekerja keras untuk rakyat,” ujarnya. "
+        "Pemerintah seharusnya lebih transparan.")}) + "\n", encoding="utf-8")
+    out = build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]"))
+    weak = [r for r in read_jsonl(out / "sentences.jsonl") if r["article_id"] == "baru"]
+    assert [r["label"] for r in weak] == ["claim", "quote", "opinion"]
+    assert all(r["label_source"] == "weak" for r in weak)
+    assert "number_or_estimate" in weak[0]["rules"] and "quote_with_speaker" in weak[1]["rules"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("binary.txt", b"\x00\x01\x02PNG", "binary"),
+    ("latin.txt", "Caf\xe9 di Jakarta.".encode("latin-1"), "not valid UTF-8"),
+    ("empty.txt", b"\n  \n", "empty article"),
+])
+def test_bad_files_fail_the_build_or_are_skipped(tmp_path, seeds_copy, capsys, name, content, message):
+    (seeds_copy / name).write_bytes(content)
+    with pytest.raises(KalimatError, match=message) as err:
+        build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]"))
+    assert name in str(err.value)
+    out = build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", "data.on_bad_file=skip"))
+    assert f"skipped: {seeds_copy / name}" in capsys.readouterr().out.replace("warning: ", "") or name in capsys.readouterr().err
+    assert len({r["article_id"] for r in read_jsonl(out / "sentences.jsonl")}) == 5
+
+
+def test_bad_settings_and_paths(tmp_path):
+    with pytest.raises(KalimatError, match="no such file"):
+        build_dataset(dataset_cfg(tmp_path, f"data.sources=[{tmp_path / 'nowhere'}]"))
+    with pytest.raises(KalimatError, match="on_bad_file"):
+        build_dataset(dataset_cfg(tmp_path, "data.on_bad_file=maybe"))
+    with pytest.raises(KalimatError, match="annotation file not found"):
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations={tmp_path / 'none.jsonl'}"))
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"article_id": "a", "text": "t", "label": "fact"}', "unknown label 'fact' in .*bad.jsonl:1"),
+    ('{"article_id": "a", "text": "t"', "bad.jsonl:1: malformed JSON"),
+    ('{"article_id": "a", "label": "claim"}', 'bad.jsonl:1: needs string fields'),
+])
+def test_bad_annotation_lines_name_file_and_line(tmp_path, line, message):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(KalimatError, match=message):
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations={bad}"))
+
+
+def test_conflicting_annotations_are_refused(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    row = {"article_id": "a", "text": "Satu  dua.", "label": "claim"}
+    bad.write_text(json.dumps(row) + "\n" + json.dumps({**row, "text": "Satu dua.", "label": "opinion"}) + "\n")
+    with pytest.raises(KalimatError, match="line 1 and 'opinion' here"):
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations={bad}"))
+
+
+def test_failed_build_leaves_the_previous_dataset_intact(tmp_path, seeds_copy):
+    out = build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]"))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    (seeds_copy / "broken.txt").write_bytes(b"\x00binary")
+    with pytest.raises(KalimatError):
+        build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]"))
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert [p.name for p in out.parent.iterdir()] == ["seeds"]  # no temporary folder left behind
+
+
+def test_ensure_dataset_rebuilds_only_when_inputs_change(tmp_path, seeds_copy):
+    cfg = dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]")
+    out = ensure_dataset(cfg)
+    stamp = (out / "metadata.json").stat().st_mtime_ns
+    assert ensure_dataset(cfg) == out and (out / "metadata.json").stat().st_mtime_ns == stamp
+    extra = seeds_copy / "005_new.txt"
+    extra.write_text("Sebuah artikel baru. Isinya pendek.", encoding="utf-8")
+    cfg = dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", "data.allow_unlabeled_sentences=true")
+    ensure_dataset(cfg)
+    assert "005_new" in (out / "sentences.jsonl").read_text(encoding="utf-8")
+
+
+def test_cli_reports_one_line_error_and_exit_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "train.dataset", f"paths.processed_dir={tmp_path}", "data.on_bad_file=maybe"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: data.on_bad_file='maybe'; use fail or skip"
+    ]
+    assert not any(tmp_path.iterdir())

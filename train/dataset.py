@@ -1,0 +1,285 @@
+"""Build the labeled dataset: articles -> clean sentences -> gold and weak labels -> splits.
+
+``python -m train.dataset`` (config ``configs/dataset.yaml``) writes ``data.output_dir``:
+
+* ``dataset_dict/``: a ``datasets.DatasetDict`` (``train``, ``validation``, ``test``),
+* ``sentences.jsonl``: one sentence a line, for reading and diffing,
+* ``dataset_card.md``: counts, cleaning log, label sources, labeling-function quality,
+* ``metadata.json``: name, content hash, and the fingerprint of the inputs it was built from.
+
+The folder is replaced atomically, so an interrupted build leaves the previous dataset as
+it was. Training calls :func:`ensure_dataset`, which rebuilds only when the fingerprint of
+the inputs (articles, annotations, config, preprocessing code) changed.
+"""
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from . import paths  # noqa: F401  (registers the ${kalimat_root:} resolver)
+from .annotations import load_annotations, match_annotations, sentence_key
+from .articles import Article, expand_inputs, read_articles
+from .atomic import atomic_dir
+from .errors import KalimatError, exit_on_error
+from .labels import LABELS
+from .preprocess import Preprocessor
+from .splits import assign_folds, assign_splits
+from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
+
+SPLITS = ("train", "validation", "test")
+FEATURES = datasets.Features({
+    "article_id": datasets.Value("string"),
+    "sentence_index": datasets.Value("int32"),
+    "text": datasets.Value("string"),
+    "label": datasets.ClassLabel(names=list(LABELS)),
+    "label_source": datasets.Value("string"),
+    "rules": datasets.Sequence(datasets.Value("string")),
+    "weak_label": datasets.Value("string"),
+    "split": datasets.Value("string"),
+    "fold": datasets.Value("int32"),
+})
+# Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
+_CODE = ("articles", "cleaning", "splitter", "preprocess", "annotations", "weak_labels", "splits", "dataset")
+
+
+def _read(inputs, on_bad_file: str) -> list[Article]:
+    """Read articles; bad and empty files fail the build or are skipped, as configured."""
+    if on_bad_file not in ("fail", "skip"):
+        raise KalimatError(f"data.on_bad_file={on_bad_file!r}; use fail or skip")
+    skip = on_bad_file == "skip"
+    articles = []
+    for article in read_articles(list(inputs), skip_bad=skip):
+        if article.is_empty:
+            message = f"{article.source}: empty article"
+            if not skip:
+                raise KalimatError(f"{message}; remove it or set data.on_bad_file=skip")
+            print(f"warning: skipped: {message}")
+            continue
+        articles.append(article)
+    return articles
+
+
+def _check_unique(articles: list[Article]) -> None:
+    seen: dict[str, str] = {}
+    for article in articles:
+        if article.id in seen:
+            raise KalimatError(
+                f"article id {article.id!r} appears in {seen[article.id]} and {article.source}; "
+                "give every article a unique id"
+            )
+        seen[article.id] = article.source
+
+
+def input_fingerprint(cfg: DictConfig) -> str:
+    """Hash of everything the dataset is built from, to tell when a rebuild is due."""
+    digest = hashlib.sha256()
+    settings = {key: OmegaConf.to_container(cfg[key], resolve=True) for key in ("data", "cleaning")}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    inputs = [*cfg.data.sources, *cfg.data.unlabeled_sources]
+    files = [path for path, _ in expand_inputs(inputs) if path is not None]
+    files.append(Path(cfg.data.annotations))
+    files += [Path(__file__).with_name(f"{name}.py") for name in _CODE]
+    for file in files:
+        digest.update(str(file).encode())
+        digest.update(file.read_bytes() if file.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def content_hash(records: list[dict]) -> str:
+    """Hash of the dataset's content: reports quote it, so runs on different data differ."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+def _report_matching(match, allow_unmatched: bool, allow_unlabeled: bool, annotations_path) -> None:
+    for annotation in match.unmatched:
+        print(f"warning: {annotations_path}:{annotation.line}: no sentence of "
+              f"{annotation.article_id} reads {annotation.text[:70]!r}")
+    for article_id, text in match.unlabeled:
+        print(f"warning: {article_id}: no annotation for sentence {text[:70]!r}")
+    problems = []
+    if match.unmatched and not allow_unmatched:
+        problems.append(f"{len(match.unmatched)} annotations match no sentence (fix their text, "
+                        "or set data.allow_unmatched_annotations=true)")
+    if match.unlabeled and not allow_unlabeled:
+        problems.append(f"{len(match.unlabeled)} sentences of annotated articles have no annotation "
+                        "(label them, or set data.allow_unlabeled_sentences=true to weak-label them)")
+    if problems:
+        raise KalimatError("; ".join(problems))
+
+
+def rule_quality(records: list[dict]) -> list[dict]:
+    """Per labeling function: coverage over all sentences, accuracy against gold labels."""
+    rows = []
+    for name in RULE_NAMES:
+        fired = [r for r in records if name in r["rules"]]
+        gold = [r for r in fired if r["label_source"] == "gold"]
+        correct = sum(r["label"] == RULE_LABELS[name] for r in gold)
+        rows.append({
+            "rule": name, "votes": RULE_LABELS[name], "fired": len(fired),
+            "coverage": len(fired) / len(records) if records else 0.0,
+            "gold_fired": len(gold), "accuracy": correct / len(gold) if gold else None,
+        })
+    return rows
+
+
+def build_records(cfg: DictConfig) -> tuple[list[dict], dict[str, list[str]]]:
+    """Every sentence as a record, and the cleaning log (removed snippets per article)."""
+    data = cfg.data
+    preprocessor = Preprocessor.from_config(cfg.cleaning)
+    labeled = _read(data.sources, data.on_bad_file)
+    unlabeled = _read(data.unlabeled_sources, data.on_bad_file)
+    articles = labeled + unlabeled
+    if not articles:
+        raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
+    _check_unique(articles)
+
+    sentences, removed = {}, {}
+    for article in articles:
+        sentences[article.id], removed[article.id] = preprocessor.article_sentences(article)
+
+    annotations = load_annotations(data.annotations)
+    match = match_annotations(sentences, annotations, {a.id for a in labeled})
+    _report_matching(match, data.allow_unmatched_annotations, data.allow_unlabeled_sentences, data.annotations)
+
+    split_of = assign_splits(sentences, data.split.validation, data.split.test, data.split.seed)
+    fold_of = assign_folds(sentences, data.folds, data.split.seed)
+    records = []
+    for article in articles:
+        texts = sentences[article.id]
+        for index, (text, rules) in enumerate(zip(texts, fired_rules(texts))):
+            gold = match.labels.get(sentence_key(article.id, text))
+            weak = vote(rules)
+            records.append({
+                "article_id": article.id, "sentence_index": index, "text": text,
+                "label": gold or weak, "label_source": "gold" if gold else "weak",
+                "rules": rules, "weak_label": weak,
+                "split": split_of[article.id], "fold": fold_of[article.id],
+            })
+    return records, removed
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def dataset_card(name: str, records: list[dict], removed: dict[str, list[str]], hash_: str) -> str:
+    """The Markdown card written beside the data."""
+    by_split = {s: Counter(r["label"] for r in records if r["split"] == s) for s in SPLITS}
+    articles = list(dict.fromkeys(r["article_id"] for r in records))
+    by_article = {a: [r for r in records if r["article_id"] == a] for a in articles}
+    sources = Counter(r["label_source"] for r in records)
+    quality = rule_quality(records)
+    parts = [
+        f"# Dataset card: {name}",
+        f"Content hash: `{hash_}` (reports quote it; runs on data with another hash are not comparable).",
+        f"{len(records)} sentences from {len(articles)} articles. Label sources: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())) + ".",
+        "## Labels per split",
+        _table(["split", *LABELS, "total"],
+               [[s, *(by_split[s][lab] for lab in LABELS), sum(by_split[s].values())] for s in SPLITS]),
+        "## Articles",
+        _table(["article", "split", "fold", "sentences", *LABELS],
+               [[a, rs[0]["split"], rs[0]["fold"], len(rs), *(sum(r["label"] == lab for r in rs) for lab in LABELS)]
+                for a, rs in by_article.items()]),
+        "## Labeling functions",
+        "Coverage over all sentences; accuracy of the function's vote against the gold labels where it fired.",
+        _table(["function", "votes", "fired", "coverage", "accuracy on gold"],
+               [[q["rule"], q["votes"], q["fired"], f"{q['coverage']:.0%}",
+                 "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"] for q in quality]),
+        "## Cleaning log",
+        "What the cleaning patterns (`configs/cleaning/`) removed from each article.",
+    ]
+    for article in articles:
+        cut = removed.get(article, [])
+        parts.append(f"- **{article}**: " + ("nothing" if not cut else "; ".join(
+            "`" + snippet.replace("`", "'")[:100] + "`" for snippet in cut)))
+    return "\n\n".join(parts) + "\n"
+
+
+def write_dataset(output_dir, name: str, records: list[dict], removed, fingerprint: str) -> str:
+    """Write all four outputs into a fresh folder that replaces ``output_dir`` atomically."""
+    hash_ = content_hash(records)
+    with atomic_dir(output_dir) as tmp:
+        splits = {s: [r for r in records if r["split"] == s] for s in SPLITS}
+        datasets.disable_progress_bars()  # a bar per split for a few hundred rows is noise
+        datasets.DatasetDict({
+            s: datasets.Dataset.from_list(rows, features=FEATURES) if rows
+            else datasets.Dataset.from_dict({k: [] for k in FEATURES}, features=FEATURES)
+            for s, rows in splits.items()
+        }).save_to_disk(tmp / "dataset_dict")
+        datasets.enable_progress_bars()
+        with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        (tmp / "dataset_card.md").write_text(dataset_card(name, records, removed, hash_), encoding="utf-8")
+        metadata = {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
+                    "num_sentences": len(records), "labels": list(LABELS)}
+        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    return hash_
+
+
+def build_dataset(cfg: DictConfig) -> Path:
+    """Build ``cfg.data.output_dir`` from scratch and print its summary."""
+    output_dir = Path(cfg.data.output_dir)
+    records, removed = build_records(cfg)
+    hash_ = write_dataset(output_dir, cfg.data.name, records, removed, input_fingerprint(cfg))
+    print_summary(records, output_dir, hash_)
+    return output_dir
+
+
+def print_summary(records: list[dict], output_dir: Path, hash_: str) -> None:
+    labels = Counter(r["label"] for r in records)
+    sources = Counter(r["label_source"] for r in records)
+    articles = len({r["article_id"] for r in records})
+    print(f"\nlabeling functions (coverage, accuracy on gold):")
+    for q in rule_quality(records):
+        accuracy = "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"
+        print(f"  {q['rule']:<30} -> {q['votes']:<10} {q['coverage']:>5.0%}  {accuracy}")
+    print(f"\n{len(records)} sentences from {articles} articles "
+          f"(gold {sources['gold']}, weak {sources['weak']}), content hash {hash_}")
+    for label in LABELS:
+        print(f"  {label:<11} {labels[label]:>5}")
+    for split in SPLITS:
+        rows = [r for r in records if r["split"] == split]
+        print(f"  {split:<11} {len(rows):>5} sentences, {len({r['article_id'] for r in rows})} articles")
+    print(f"written to {output_dir}")
+
+
+def ensure_dataset(cfg: DictConfig) -> Path:
+    """Return the dataset folder, building it first if it is missing or its inputs changed."""
+    output_dir = Path(cfg.data.output_dir)
+    metadata = output_dir / "metadata.json"
+    if metadata.is_file():
+        if json.loads(metadata.read_text()).get("fingerprint") == input_fingerprint(cfg):
+            return output_dir
+        print(f"inputs of {output_dir} changed: rebuilding the dataset")
+    return build_dataset(cfg)
+
+
+def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
+    """Load a built dataset folder: the DatasetDict and its metadata."""
+    path = Path(path)
+    if not (path / "metadata.json").is_file():
+        raise KalimatError(f"{path}: no dataset here; build it with python -m train.dataset")
+    return datasets.load_from_disk(str(path / "dataset_dict")), json.loads((path / "metadata.json").read_text())
+
+
+@hydra.main(config_path="../configs", config_name="dataset", version_base="1.3")
+@exit_on_error
+def main(cfg: DictConfig) -> None:
+    build_dataset(cfg)
+
+
+if __name__ == "__main__":
+    main()
