@@ -14,6 +14,7 @@ the inputs (articles, annotations, config, preprocessing code) changed.
 
 import hashlib
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -47,18 +48,22 @@ FEATURES = datasets.Features({
 _CODE = ("articles", "cleaning", "splitter", "preprocess", "annotations", "weak_labels", "splits", "dataset")
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def _read(inputs, on_bad_file: str) -> list[Article]:
     """Read articles; bad and empty files fail the build or are skipped, as configured."""
     if on_bad_file not in ("fail", "skip"):
         raise KalimatError(f"data.on_bad_file={on_bad_file!r}; use fail or skip")
     skip = on_bad_file == "skip"
     articles = []
-    for article in read_articles(list(inputs), skip_bad=skip):
+    for article in read_articles(list(inputs), skip_bad=skip, warn=_warn):
         if article.is_empty:
             message = f"{article.source}: empty article"
             if not skip:
                 raise KalimatError(f"{message}; remove it or set data.on_bad_file=skip")
-            print(f"warning: skipped: {message}")
+            _warn(f"skipped: {message}")
             continue
         articles.append(article)
     return articles
@@ -101,10 +106,10 @@ def content_hash(records: list[dict]) -> str:
 
 def _report_matching(match, allow_unmatched: bool, allow_unlabeled: bool, annotations_path) -> None:
     for annotation in match.unmatched:
-        print(f"warning: {annotations_path}:{annotation.line}: no sentence of "
+        _warn(f"{annotations_path}:{annotation.line}: no sentence of "
               f"{annotation.article_id} reads {annotation.text[:70]!r}")
     for article_id, text in match.unlabeled:
-        print(f"warning: {article_id}: no annotation for sentence {text[:70]!r}")
+        _warn(f"{article_id}: no annotation for sentence {text[:70]!r}")
     problems = []
     if match.unmatched and not allow_unmatched:
         problems.append(f"{len(match.unmatched)} annotations match no sentence (fix their text, "

@@ -1,0 +1,56 @@
+"""Measure the sentence splitter against IndoSum's own sentence segmentation.
+
+    python scripts/evaluate_splitter.py [CORPUS.jsonl] [--limit N] [--show-errors N]
+
+Every paragraph of the corpus is rejoined from its reference sentences and split again;
+the breaks found are compared with IndoSum's (see train/segmentation_eval.py).
+"""
+
+import argparse
+import sys
+
+from train.errors import exit_on_error
+from train.paths import ROOT
+from train.segmentation_eval import corpus_paragraphs, evaluate
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "indosum_unlabeled.jsonl"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS), help="IndoSum-layout JSONL file")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
+    parser.add_argument(
+        "--show-errors", type=int, default=0, metavar="N", help="print N paragraphs where the splits differ"
+    )
+    return parser.parse_args(argv)
+
+
+def print_disagreement(gold: list[str], predicted: list[str]) -> None:
+    print("--- reference:")
+    print("\n".join(f"  | {s}" for s in gold))
+    print("--- splitter:")
+    print("\n".join(f"  | {s}" for s in predicted))
+
+
+@exit_on_error
+def main(argv=None):
+    args = parse_args(argv)
+    shown = 0
+
+    def show(gold, predicted):
+        nonlocal shown
+        if shown < args.show_errors:
+            print_disagreement(gold, predicted)
+            shown += 1
+
+    score = evaluate(corpus_paragraphs(args.corpus, limit=args.limit), on_disagreement=show)
+    print(
+        f"paragraphs {score.paragraphs}  boundaries: reference {score.true_positives + score.false_negatives}"
+        f"  found {score.true_positives + score.false_positives}  matched {score.true_positives}"
+    )
+    print(f"precision {score.precision:.4f}  recall {score.recall:.4f}  F1 {score.f1:.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
