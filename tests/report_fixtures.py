@@ -1,0 +1,90 @@
+"""Run folders with known predictions, written by the real report writer.
+
+Tests of the report and of the comparison tool build their inputs here, so every fixture
+follows the schema exactly as training would write it.
+"""
+
+import random
+
+from train.evaluation import compute_metrics, macro_f1_interval, summarize_cv
+from train.labels import LABELS
+from train.report import environment_info, write_run_report
+
+CONTENT_HASH = "3f9a0c51d2e84b7a9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d"
+
+
+def gold_labels(n: int, seed: int = 0) -> list[str]:
+    """``n`` gold labels covering every label, in a fixed pseudo-random order."""
+    rng = random.Random(seed)
+    return [LABELS[i % len(LABELS)] for i in rng.sample(range(n), n)]
+
+
+def predictions_with_accuracy(gold: list[str], correct: set[int]) -> list[str]:
+    """Predictions right exactly at the indices in ``correct``, wrong (next label) elsewhere."""
+    def wrong(label):
+        return LABELS[(LABELS.index(label) + 1) % len(LABELS)]
+
+    return [label if i in correct else wrong(label) for i, label in enumerate(gold)]
+
+
+def prediction_records(gold: list[str], pred: list[str], texts: list[str] | None = None, fold: bool = False):
+    records = []
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        probs = {label: (0.7 if label == p else 0.1) for label in LABELS}
+        record = {
+            "article_id": f"art-{i // 10:03d}",
+            "sentence_index": i % 10,
+            "text": texts[i] if texts else f"Kalimat nomor {i}.",
+            "gold": g,
+            "pred": p,
+            "probs": probs,
+        }
+        if fold:
+            record["fold"] = i % 5
+        records.append(record)
+    return records
+
+
+def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONTENT_HASH, cv=None, model="mini"):
+    """A report dict as the training code passes it to ``write_run_report``."""
+    metrics = compute_metrics(gold, pred)
+    metrics["macro_f1_interval"] = macro_f1_interval(gold, pred, seed=0)
+    majority = compute_metrics(gold, [LABELS[0]] * len(gold))
+    majority["macro_f1_interval"] = macro_f1_interval(gold, [LABELS[0]] * len(gold), seed=0)
+    return {
+        "run_name": run_name,
+        "model": {"name": model, "name_or_path": None, "num_parameters": 1234567},
+        "hyperparameters": {"seed": 1, "trainer.learning_rate": 5e-5, "trainer.num_train_epochs": 3,
+                            **(hyperparameters or {})},
+        "dataset": {
+            "name": "kalimat-berita",
+            "content_hash": content_hash,
+            "label_sources": {"gold": 80, "weak": 400},
+        },
+        "evaluation": {"split": "test", "num_sentences": len(gold)},
+        "metrics": metrics,
+        "cv": cv,
+        "baselines": {"majority": majority, "weak_rules": majority, "tfidf_logreg": majority},
+        "timing": {"train_seconds": 754.2, "train_samples_per_second": 41.5, "eval_sentences_per_second": 312.8},
+        "environment": environment_info("cpu", "fp32"),
+    }
+
+
+def write_run(run_dir, gold, pred, *, run_name=None, texts=None, cv_gold=None, cv_pred=None, **report_options):
+    """Write a complete run folder; with ``cv_gold``/``cv_pred`` also cross-validation predictions."""
+    cv_records = cv = None
+    if cv_gold is not None:
+        cv_records = prediction_records(cv_gold, cv_pred, fold=True)
+        cv = summarize_cv(_per_fold(cv_records), cv_gold, cv_pred, seed=0)
+    report = make_report(run_name or run_dir.name, gold, pred, cv=cv, **report_options)
+    write_run_report(run_dir, report, prediction_records(gold, pred, texts), cv_records)
+    return run_dir
+
+
+def _per_fold(records: list[dict]) -> list[dict]:
+    per_fold = []
+    for fold in sorted({r["fold"] for r in records}):
+        in_fold = [r for r in records if r["fold"] == fold]
+        metrics = compute_metrics([r["gold"] for r in in_fold], [r["pred"] for r in in_fold])
+        per_fold.append({**metrics, "fold": fold, "articles": len({r["article_id"] for r in in_fold})})
+    return per_fold

@@ -1,0 +1,174 @@
+import subprocess
+import sys
+
+import pytest
+from report_fixtures import gold_labels, predictions_with_accuracy, write_run
+
+from train.compare import main
+from train.paths import ROOT
+
+N = 300
+GOLD = gold_labels(N)
+RIGHT_60 = predictions_with_accuracy(GOLD, set(range(180)))
+RIGHT_90 = predictions_with_accuracy(GOLD, set(range(270)))
+RIGHT_61 = predictions_with_accuracy(GOLD, set(range(183)))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    write_run(root / "base", GOLD, RIGHT_60)
+    write_run(root / "same", GOLD, RIGHT_60, hyperparameters={"trainer.learning_rate": 3e-5})
+    write_run(root / "good", GOLD, RIGHT_90, hyperparameters={"trainer.learning_rate": 1e-4})
+    write_run(root / "close", GOLD, RIGHT_61)
+    write_run(root / "base-cv", GOLD, RIGHT_90, cv_gold=GOLD, cv_pred=RIGHT_60)
+    write_run(root / "good-cv", GOLD, RIGHT_90, cv_gold=GOLD, cv_pred=RIGHT_90)
+    write_run(root / "other-data", GOLD, RIGHT_90, content_hash="0123456789abcdef")
+    write_run(root / "other-sentences", GOLD[:200], RIGHT_90[:200])
+    write_run(root / "evil", GOLD, RIGHT_60, run_name="<script>alert(1)</script>")
+    for job in range(11):
+        write_run(root / "multirun" / "20261122-101010" / str(job), GOLD, RIGHT_60, run_name=f"job{job}")
+    return root
+
+
+def compare(capsys, *args):
+    main([str(arg) for arg in args])
+    return capsys.readouterr().out
+
+
+def table_row(output, run_name):
+    """The run's row of the main table."""
+    table = output.split("## Paired tests")[0]
+    return next(line for line in table.splitlines() if line.startswith(f"| {run_name} |"))
+
+
+def paired_row(output, run_name):
+    """The run's row of the paired-tests table, without the run name."""
+    return output.split("## Paired tests")[1].split(f"| {run_name} |")[1].splitlines()[0]
+
+
+def test_identical_predictions_show_no_significant_difference(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "same")
+    assert paired_row(output, "same").rstrip().endswith("| no significant difference |")
+    assert " test split | 300 | +0.000 |" in paired_row(output, "same")
+
+
+def test_a_run_that_fixes_many_errors_is_better_and_the_reverse_worse(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "good")
+    row = paired_row(output, "good")
+    assert "| 90 / 0 |" in row and row.rstrip().endswith("| better |")
+
+    output = compare(capsys, runs / "good", runs / "base")
+    assert paired_row(output, "base").rstrip().endswith("| worse |")
+
+
+def test_a_small_difference_is_not_significant(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "close")
+    row = paired_row(output, "close")
+    assert "| 3 / 0 |" in row and "(exact)" in row
+    assert row.rstrip().endswith("| no significant difference |")
+
+
+def test_cross_validation_predictions_are_preferred(runs, capsys):
+    # Both runs are equally good on the test split, but "good-cv" is better out of fold.
+    output = compare(capsys, runs / "base-cv", runs / "good-cv")
+    row = paired_row(output, "good-cv")
+    assert "cross-validation out-of-fold (pooled)" in row and row.rstrip().endswith("| better |")
+    # With only one run having cross-validation predictions, the test predictions are used.
+    assert " test split |" in paired_row(compare(capsys, runs / "base", runs / "good-cv"), "good-cv")
+
+
+def test_only_differing_hyperparameters_are_shown(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "same", runs / "good")
+    header = output.splitlines()[4]
+    assert "trainer.learning_rate" in header
+    assert "seed" not in header and "num_train_epochs" not in header
+    assert "| 3e-05 |" in table_row(output, "same") and "| 0.0001 |" in table_row(output, "good")
+    assert "| +0.300 |" in table_row(output, "good")
+
+
+def test_baseline_option(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "good", "--baseline", "good")
+    assert table_row(output, "good (baseline)")
+    assert paired_row(output, "base").rstrip().endswith("| worse |")
+
+
+def test_different_data_is_refused_unless_allowed(runs, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(runs / "base"), str(runs / "other-data")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: other-data (01234567) evaluated on different data") and error.count("\n") == 1
+    assert "--allow-different-data" in error
+
+    output = compare(capsys, runs / "base", runs / "other-data", runs / "good", "--allow-different-data")
+    assert table_row(output, "other-data †")
+    assert "| other-data |" not in output.split("## Paired tests")[1]
+    assert paired_row(output, "good").rstrip().endswith("| better |")
+
+
+def test_runs_on_other_sentences_are_not_paired(runs, capsys):
+    output = compare(capsys, runs / "base", runs / "other-sentences")
+    assert "not tested: evaluated on different sentences" in paired_row(output, "other-sentences")
+
+
+def test_globs_and_multirun_folders_expand_in_order(runs, capsys):
+    output = compare(capsys, runs / "multirun" / "20261122-101010")
+    table = output.split("## Paired tests")[0]
+    names = [line.split(" |")[0][2:] for line in table.splitlines() if line.startswith("| job")]
+    assert names == ["job0 (baseline)", *(f"job{i}" for i in range(1, 11))]
+
+    # The same run named twice (as a folder and as its report.json) is compared once.
+    table = compare(capsys, f"{runs}/go*", runs / "base" / "report.json", runs / "base").split("## Paired tests")[0]
+    names = [line.split(" |")[0][2:] for line in table.strip().splitlines()[6:]]
+    assert names == ["good (baseline)", "good-cv", "base"]
+
+
+def test_html_output_escapes_text_and_embeds_the_plot(runs, tmp_path, capsys):
+    page, plot = tmp_path / "cmp.html", tmp_path / "f1.png"
+    compare(capsys, runs / "base", runs / "evil", "--output", page, "--plot", plot)
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'src="data:image/png;base64,' in html
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+    markdown = compare(capsys, runs / "base", runs / "evil")
+    assert "<script>" not in markdown and "&lt;script>" in markdown
+
+
+def test_markdown_output_file_links_the_plot(runs, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    markdown = tmp_path / "out" / "cmp.md"
+    compare(capsys, runs / "base", runs / "good", "--output", markdown, "--plot", tmp_path / "f1.png")
+    assert "![per-class F1 per run](../f1.png)" in markdown.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing-run"], "error: missing-run does not exist; pass run directories"),
+        (["nothing-*"], "error: no file or folder matches 'nothing-*'"),
+        (["RUNS/base", "--output", "cmp.txt"], "error: --output cmp.txt: give a file name ending in .md"),
+        (["RUNS/base", "--baseline", "nobody"], "error: --baseline nobody: no such run; the runs are base"),
+        (["RUNS/base", "RUNS/empty"], "error: RUNS/empty holds no report.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(runs, capsys, args, message):
+    (runs / "empty").mkdir(exist_ok=True)
+    args = [arg.replace("RUNS", str(runs)) for arg in args]
+    message = message.replace("RUNS", str(runs))
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert error.startswith(message) and error.count("\n") == 1
+
+
+def test_script_runs_from_the_command_line(runs):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compare_reports.py"), str(runs / "base"), str(runs / "nowhere")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -1,0 +1,87 @@
+import random
+
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from train.evaluation import compute_metrics, macro_f1, macro_f1_interval, summarize_cv
+from train.labels import LABELS
+
+QUOTE, OPINION, CLAIM, BACKGROUND = "quote", "opinion", "claim", "background"
+
+
+def random_labels(n, seed, labels=LABELS):
+    rng = random.Random(seed)
+    return [rng.choice(labels) for _ in range(n)]
+
+
+def test_metrics_of_a_hand_computed_example():
+    gold = [QUOTE, QUOTE, QUOTE, OPINION, OPINION, CLAIM, BACKGROUND, BACKGROUND]
+    pred = [QUOTE, QUOTE, CLAIM, OPINION, CLAIM, CLAIM, BACKGROUND, QUOTE]
+    metrics = compute_metrics(gold, pred)
+
+    # quote: tp 2, fp 1, fn 1 -> p 2/3, r 2/3; opinion: tp 1, fp 0, fn 1 -> p 1, r 1/2;
+    # claim: tp 1, fp 2, fn 0 -> p 1/3, r 1; background: tp 1, fp 0, fn 1 -> p 1, r 1/2.
+    assert metrics["accuracy"] == pytest.approx(5 / 8)
+    quote = {"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "support": 3}
+    assert metrics["per_class"][QUOTE] == pytest.approx(quote)
+    assert metrics["per_class"][CLAIM] == pytest.approx({"precision": 1 / 3, "recall": 1.0, "f1": 0.5, "support": 1})
+    assert metrics["per_class"][OPINION]["f1"] == pytest.approx(2 / 3)
+    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0.5 + 2 / 3) / 4)
+    assert metrics["confusion_matrix"]["labels"] == list(LABELS)
+    assert metrics["confusion_matrix"]["matrix"] == [
+        [2, 0, 1, 0],
+        [0, 1, 1, 0],
+        [0, 0, 1, 0],
+        [1, 0, 0, 1],
+    ]
+
+
+def test_metrics_agree_with_sklearn():
+    gold, pred = random_labels(200, seed=1), random_labels(200, seed=2)
+    metrics = compute_metrics(gold, pred)
+    precision, recall, f1, support = precision_recall_fscore_support(gold, pred, labels=list(LABELS), zero_division=0)
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(gold, pred))
+    assert metrics["macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro"))
+    assert [metrics["per_class"][label]["recall"] for label in LABELS] == pytest.approx(list(recall))
+    assert [metrics["per_class"][label]["support"] for label in LABELS] == list(support)
+    assert metrics["confusion_matrix"]["matrix"] == confusion_matrix(gold, pred, labels=list(LABELS)).tolist()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_macro_f1_agrees_with_compute_metrics(seed):
+    # Seeds 3 and 4 leave labels out of gold or predictions: macro-F1 averages over present labels only.
+    labels = LABELS if seed < 3 else LABELS[: seed - 1]
+    gold = random_labels(50, seed, labels)
+    pred = random_labels(50, seed + 100, LABELS[1:] if seed == 4 else labels)
+    assert macro_f1(gold, pred) == pytest.approx(compute_metrics(gold, pred)["macro_f1"])
+
+
+def test_macro_f1_ignores_labels_absent_from_gold_and_predictions():
+    gold = [QUOTE, QUOTE, CLAIM, CLAIM]
+    pred = [QUOTE, CLAIM, CLAIM, CLAIM]
+    assert macro_f1(gold, pred) == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_bootstrap_interval_contains_the_estimate_and_is_reproducible():
+    gold = random_labels(300, seed=3)
+    pred = [g if i % 4 else random_labels(1, seed=i)[0] for i, g in enumerate(gold)]
+    low, high = macro_f1_interval(gold, pred, seed=7)
+    assert low < macro_f1(gold, pred) < high
+    assert macro_f1_interval(gold, pred, seed=7) == [low, high]
+    assert macro_f1_interval(gold, pred, seed=8) != [low, high]
+
+
+def test_summarize_cv():
+    gold, pred = random_labels(80, seed=4), random_labels(80, seed=5)
+    per_fold = [compute_metrics(gold[i::2], pred[i::2]) for i in range(2)]
+    cv = summarize_cv(per_fold, gold, pred, seed=0)
+    scores = [fold["macro_f1"] for fold in per_fold]
+    assert cv["folds"] == 2
+    assert cv["macro_f1_mean"] == pytest.approx(sum(scores) / 2)
+    assert cv["macro_f1_sd"] == pytest.approx(abs(scores[0] - scores[1]) / 2 ** 0.5)
+    assert cv["macro_f1_interval"] == macro_f1_interval(gold, pred, seed=0)
+
+
+def test_mismatched_lengths_are_refused():
+    with pytest.raises(ValueError, match="3 gold labels but 2 predictions"):
+        macro_f1([QUOTE] * 3, [QUOTE] * 2)

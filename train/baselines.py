@@ -1,0 +1,69 @@
+"""Cheap baselines scored on the same sentences as the model.
+
+A fine-tuned transformer is only worth its training and serving cost if it clearly beats
+what costs nothing: always answering the most frequent label, the project's own labeling
+rules, and a linear model on TF-IDF features. Every report carries these three next to the
+model's score.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+
+from .errors import KalimatError
+from .evaluation import compute_metrics, macro_f1_interval
+
+
+def run_baselines(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    eval_texts: Sequence[str],
+    eval_labels: Sequence[str],
+    eval_weak_labels: Sequence[str],
+    seed: int,
+) -> dict:
+    """Score the three baselines on the evaluation sentences.
+
+    ``eval_weak_labels`` holds, for each evaluation sentence, the label the project's
+    labeling functions voted for (``train.weak_labels.vote``), so ``weak_rules`` shows what
+    the rules alone achieve on sentences a human labelled.
+
+    Returns ``{"majority": ..., "weak_rules": ..., "tfidf_logreg": ...}``, each a *Metrics*
+    dict with ``macro_f1_interval``.
+    """
+    majority_label = Counter(train_labels).most_common(1)[0][0]
+
+    majority_pred = [majority_label] * len(eval_labels)
+    tfidf_pred = _tfidf_logreg(train_texts, train_labels, seed).predict(list(eval_texts)).tolist()
+
+    return {
+        "majority": _score(eval_labels, majority_pred, seed),
+        "weak_rules": _score(eval_labels, eval_weak_labels, seed),
+        "tfidf_logreg": _score(eval_labels, tfidf_pred, seed),
+    }
+
+
+def _tfidf_logreg(texts: Sequence[str], labels: Sequence[str], seed: int):
+    """Word uni/bigrams plus character 2-5-grams (robust to Indonesian affixes), balanced logistic regression."""
+    if len(set(labels)) < 2:
+        raise KalimatError(
+            f"the tfidf_logreg baseline needs at least two labels in the training data, found {sorted(set(labels))}; "
+            "add labelled sentences of other roles"
+        )
+    features = make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1, sublinear_tf=True),
+    )
+    classifier = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
+    model = make_pipeline(features, classifier)
+    model.fit(list(texts), list(labels))
+    return model
+
+
+def _score(gold: Sequence[str], pred: Sequence[str], seed: int) -> dict:
+    metrics = compute_metrics(gold, pred)
+    metrics["macro_f1_interval"] = macro_f1_interval(gold, pred, seed=seed)
+    return metrics

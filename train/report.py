@@ -1,0 +1,284 @@
+"""The run report: ``report.json`` and its human-readable companions in the run folder.
+
+``report.json`` follows ``docs/report_schema.md`` and is what ``compare_reports.py`` reads.
+Next to it a run folder holds ``report.md`` (the same facts for people),
+``confusion_matrix.png``, ``predictions.jsonl`` and, with cross-validation,
+``cv_predictions.jsonl``. Every file is written atomically and ``report.json`` last, so a
+folder with a ``report.json`` always has the files it points to.
+"""
+
+import importlib.metadata
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from .atomic import atomic_file, write_json, write_text
+from .errors import KalimatError
+from .labels import LABELS
+from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
+
+REPORT_SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+REPORT_FILE = "report.json"
+PREDICTION_FILES = {"test": "predictions.jsonl", "cv": "cv_predictions.jsonl"}
+CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+
+# Keys the training code provides; write_run_report adds the others.
+CALLER_KEYS = (
+    "run_name", "model", "hyperparameters", "dataset", "evaluation",
+    "metrics", "cv", "baselines", "timing", "environment",
+)
+# What a report must hold to be read back: dotted paths into report.json.
+REQUIRED_KEYS = (
+    "schema_version", "created", *CALLER_KEYS, "predictions", "misclassified",
+    "model.name", "dataset.name", "dataset.content_hash", "predictions.test",
+    "metrics.accuracy", "metrics.macro_f1", "metrics.macro_f1_interval", "metrics.per_class",
+)
+ENVIRONMENT_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "kalimat")
+
+
+def environment_info(device: str, precision: str) -> dict:
+    """What a result depends on besides code and data: Python, platform, device, precision, package versions."""
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device,
+        "precision": precision,
+    }
+    for package in ENVIRONMENT_PACKAGES:
+        try:
+            info[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            info[package] = None
+    return info
+
+
+def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> None:
+    """Write the report files of one run into ``run_dir``.
+
+    ``report`` holds the keys of :data:`CALLER_KEYS`; ``schema_version``, ``created``,
+    ``predictions`` (file names) and ``misclassified`` are filled in here from the
+    prediction records (``article_id``, ``sentence_index``, ``text``, ``gold``, ``pred``,
+    ``probs``, and ``fold`` for cross-validation).
+    """
+    missing = [key for key in CALLER_KEYS if key not in report]
+    if missing:
+        raise ValueError(f"report lacks {', '.join(missing)}")
+    run_dir = Path(run_dir)
+    report = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "run_name": report["run_name"],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **{key: value for key, value in report.items() if key != "run_name"},
+        "predictions": {"test": PREDICTION_FILES["test"]},
+        "misclassified": _misclassified(predictions),
+    }
+    _write_jsonl(run_dir / PREDICTION_FILES["test"], predictions)
+    if cv_predictions is not None:
+        _write_jsonl(run_dir / PREDICTION_FILES["cv"], cv_predictions)
+        report["predictions"]["cv"] = PREDICTION_FILES["cv"]
+
+    png = figure_png(_confusion_matrix_figure(report))
+    with atomic_file(run_dir / CONFUSION_MATRIX_FILE, "wb") as handle:
+        handle.write(png)
+    write_text(run_dir / "report.md", to_markdown(_report_blocks(report, png)))
+    write_json(run_dir / REPORT_FILE, report)
+
+
+def load_report(path) -> dict:
+    """Read and check a ``report.json``, given the file or its run directory.
+
+    Anything unusable (missing, unreadable, not JSON, another schema version, keys
+    missing) raises a one-line :class:`KalimatError` that names the file and the fix.
+    """
+    path = Path(path)
+    file = path / REPORT_FILE if path.is_dir() else path
+    if not file.is_file():
+        where = f"no {REPORT_FILE} in {path}" if path.is_dir() else f"{file} does not exist"
+        raise KalimatError(f"{where}; pass a finished run directory (runs/<run_name>) or its {REPORT_FILE}")
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise KalimatError(f"cannot read {file}: {err.strerror}; check the path and its permissions") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise KalimatError(f"{file} is not valid JSON ({err}); re-run the training run to write it again") from err
+    if not isinstance(report, dict):
+        kind = type(report).__name__
+        raise KalimatError(f"{file} holds a JSON {kind}, not a report object; pass a kalimat report.json")
+
+    supported = ", ".join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)
+    version = report.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        if isinstance(version, int) and version > max(SUPPORTED_SCHEMA_VERSIONS):
+            fix = "upgrade kalimat to read it"
+        else:
+            fix = "re-run the training run with this kalimat version to write a current report"
+        raise KalimatError(
+            f"{file} has report schema_version {version!r}, this kalimat reads version {supported}; {fix}"
+        )
+    missing = [key for key in REQUIRED_KEYS if not _has_key(report, key)]
+    if missing:
+        raise KalimatError(
+            f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
+            "docs/report_schema.md); re-run the training run to write a complete report"
+        )
+    return report
+
+
+def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
+    """The prediction records of ``split`` (``"test"`` or ``"cv"``), or ``None`` if the run has none."""
+    name = report["predictions"].get(split)
+    if name is None:
+        return None
+    file = Path(run_dir) / name
+    records = []
+    try:
+        with open(file, encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, start=1):
+                if line.strip():
+                    records.append(json.loads(line))
+    except OSError as err:
+        raise KalimatError(f"cannot read {file} ({err.strerror}), which {Path(run_dir) / REPORT_FILE} points to; "
+                           "re-run the training run") from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise KalimatError(f"{file}:{line_number} is not valid JSON ({err}); re-run the training run") from err
+    return records
+
+
+def _has_key(report: dict, dotted: str) -> bool:
+    node = report
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    with atomic_file(path) as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _misclassified(predictions: list[dict]) -> list[dict]:
+    """Wrong test predictions, most confident first; ``score`` is the probability of the wrong label."""
+    wrong = [
+        {
+            "article_id": record["article_id"],
+            "sentence_index": record["sentence_index"],
+            "text": record["text"],
+            "gold": record["gold"],
+            "pred": record["pred"],
+            "score": record["probs"][record["pred"]],
+        }
+        for record in predictions
+        if record["pred"] != record["gold"]
+    ]
+    return sorted(wrong, key=lambda r: (-r["score"], str(r["article_id"]), r["sentence_index"]))
+
+
+def _confusion_matrix_figure(report: dict) -> Figure:
+    matrix = report["metrics"]["confusion_matrix"]["matrix"]
+    figure = Figure(figsize=(5.5, 4.5))
+    axes = figure.add_subplot()
+    image = axes.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=axes)
+    high = max(max(row) for row in matrix) or 1
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > high / 2 else "black")
+    axes.set_xticks(range(len(LABELS)), LABELS)
+    axes.set_yticks(range(len(LABELS)), LABELS)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("gold")
+    axes.set_title(f"{report['run_name']}: macro-F1 {report['metrics']['macro_f1']:.3f}")
+    return figure
+
+
+def _report_blocks(report: dict, confusion_png: bytes) -> list:
+    metrics, cv, model, dataset = report["metrics"], report["cv"], report["model"], report["dataset"]
+    parameters = f", {model['num_parameters']:,} parameters" if model.get("num_parameters") else ""
+    blocks = [
+        Heading(f"Run {report['run_name']}", 1),
+        Paragraph(
+            f"Model {model['name']} ({model.get('name_or_path') or 'trained from scratch'}{parameters}), "
+            f"dataset {dataset['name']} (content hash {dataset['content_hash'][:12]}), written {report['created']}."
+        ),
+        Heading(
+            f"Macro-F1 {metrics['macro_f1']:.3f} {format_interval(metrics['macro_f1_interval'])} on "
+            f"{report['evaluation']['num_sentences']} {report['evaluation']['split']} sentences, "
+            f"accuracy {metrics['accuracy']:.3f}"
+        ),
+        Paragraph("The interval is a bootstrap 95% interval over the evaluated sentences."),
+    ]
+    if cv is not None:
+        blocks.append(Paragraph(
+            f"Cross-validation over {cv['folds']} folds: macro-F1 {cv['macro_f1_mean']:.3f} "
+            f"± {cv['macro_f1_sd']:.3f} (mean ± sd over folds), {format_interval(cv['macro_f1_interval'])} "
+            "over the pooled out-of-fold predictions."
+        ))
+
+    blocks.append(Heading("Model and baselines"))
+    blocks.append(Paragraph(
+        "The same test sentences scored by the model and by three baselines that cost next to nothing. "
+        "Δ is the model's macro-F1 minus the baseline's: fine-tuning earned its cost when it is clearly positive "
+        "and the intervals do not overlap."
+    ))
+    headers = ["system", "macro-F1", "95% interval", "accuracy", "Δ macro-F1"]
+    if cv is not None:
+        headers.append("CV macro-F1 mean")
+    systems = [("model", metrics, cv["macro_f1_mean"] if cv else None)]
+    systems += [(name, scores, scores.get("cv_macro_f1_mean")) for name, scores in report["baselines"].items()]
+    rows = []
+    for name, scores, cv_mean in systems:
+        delta = "" if name == "model" else f"{metrics['macro_f1'] - scores['macro_f1']:+.3f}"
+        row = [
+            name,
+            format_number(scores["macro_f1"]),
+            format_interval(scores.get("macro_f1_interval")),
+            format_number(scores["accuracy"]),
+            delta,
+        ]
+        if cv is not None:
+            row.append(format_number(cv_mean))
+        rows.append(row)
+    blocks.append(Table(headers, rows))
+
+    blocks.append(Heading("Per class"))
+    per_class = [(label, metrics["per_class"][label]) for label in LABELS]
+    blocks.append(Table(
+        ["label", "precision", "recall", "F1", "support"],
+        [
+            [label, *(format_number(scores[key]) for key in ("precision", "recall", "f1")), scores["support"]]
+            for label, scores in per_class
+        ],
+    ))
+
+    blocks.append(Heading("Confusion matrix"))
+    blocks.append(Paragraph("Rows are gold labels, columns predictions."))
+    confusion = metrics["confusion_matrix"]
+    blocks.append(Table(["gold \\ predicted", *confusion["labels"]],
+                        [[label, *row] for label, row in zip(confusion["labels"], confusion["matrix"])]))
+    blocks.append(Image("confusion matrix", CONFUSION_MATRIX_FILE, confusion_png))
+
+    blocks.append(Heading("Hyperparameters"))
+    blocks.append(Table(["setting", "value"], [list(item) for item in sorted(report["hyperparameters"].items())]))
+    blocks.append(Heading("Timing"))
+    blocks.append(Table(["measure", "value"], [list(item) for item in report["timing"].items()]))
+    blocks.append(Heading("Environment"))
+    blocks.append(Table(["item", "value"], [list(item) for item in report["environment"].items()]))
+
+    wrong = report["misclassified"]
+    blocks.append(Heading(f"Misclassified test sentences ({len(wrong)})"))
+    blocks.append(Paragraph("Most confident mistakes first; score is the probability of the wrong label."))
+    blocks.append(Table(
+        ["article", "sentence", "gold", "predicted", "score", "text"],
+        [
+            [r["article_id"], r["sentence_index"], r["gold"], r["pred"], format_number(r["score"], 2), r["text"]]
+            for r in wrong
+        ],
+    ))
+    return blocks
