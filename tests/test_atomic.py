@@ -1,5 +1,8 @@
 """Atomic writes: an interrupted write leaves the previous output whole."""
 
+import os
+import stat
+
 import pytest
 
 from train.atomic import atomic_dir, atomic_file, write_json
@@ -29,3 +32,13 @@ def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path):
         (tmp / "b.txt").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_outputs_get_the_usual_permissions_not_private_ones(tmp_path):
+    write_json(tmp_path / "report.json", {})
+    with atomic_dir(tmp_path / "model") as tmp:
+        (tmp / "a.txt").write_text("x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o777 & ~mask

@@ -14,6 +14,20 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _readable(path: Path, mode: int) -> None:
+    """Give a temporary file or folder the permissions a plain ``open``/``mkdir`` would.
+
+    ``mkstemp``/``mkdtemp`` create them private (0600/0700); outputs are meant to be shared.
+    """
+    os.chmod(path, mode & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8"):
     """Open a temporary file beside ``path``; on success move it onto ``path``."""
@@ -23,6 +37,7 @@ def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8"):
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
+        _readable(Path(tmp), 0o666)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -49,6 +64,7 @@ def atomic_dir(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
+    _readable(tmp, 0o777)
     try:
         yield tmp
     except BaseException:

@@ -22,7 +22,7 @@ import datasets
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from . import paths  # noqa: F401  (registers the ${kalimat_root:} resolver)
+from . import paths  # also registers the ${kalimat_root:} resolver
 from .annotations import load_annotations, match_annotations, sentence_key
 from .articles import Article, expand_inputs, read_articles
 from .atomic import atomic_dir
@@ -280,7 +280,7 @@ def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
     return datasets.load_from_disk(str(path / "dataset_dict")), json.loads((path / "metadata.json").read_text())
 
 
-@hydra.main(config_path="../configs", config_name="dataset", version_base="1.3")
+@hydra.main(config_path=str(paths.CONFIG_DIR), config_name="dataset", version_base="1.3")
 @exit_on_error
 def main(cfg: DictConfig) -> None:
     build_dataset(cfg)

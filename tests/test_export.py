@@ -1,0 +1,83 @@
+"""The export folder: loads with a plain transformers pipeline, carries its card and report, replaces atomically."""
+
+import json
+
+import pytest
+from omegaconf import OmegaConf
+from transformers import AutoModelForSequenceClassification, pipeline
+
+from report_fixtures import gold_labels, predictions_with_accuracy, write_run
+from tiny_models import seed_sentences
+from train.export import export_model
+from train.labels import LABELS
+from train.mini_model import mini_config, train_wordpiece
+from train.paths import CONFIG_DIR
+from train.preprocess import PREPROCESSING_FILE
+from train.report import load_report
+
+MINI = OmegaConf.create({
+    "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+    "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+})
+CLEANING = OmegaConf.load(CONFIG_DIR / "cleaning" / "default.yaml")
+
+
+@pytest.fixture(scope="module")
+def model_and_tokenizer():
+    tokenizer = train_wordpiece(list(seed_sentences()), vocab_size=1000, min_frequency=2, max_length=64)
+    return AutoModelForSequenceClassification.from_config(mini_config(MINI, tokenizer, 64)), tokenizer
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    gold = gold_labels(40)
+    pred = predictions_with_accuracy(gold, set(range(30)))
+    cv_gold = gold_labels(50, seed=1)
+    run_dir = write_run(
+        tmp_path_factory.mktemp("runs") / "demo", gold, pred,
+        cv_gold=cv_gold, cv_pred=predictions_with_accuracy(cv_gold, set(range(35))),
+    )
+    return load_report(run_dir)
+
+
+def test_export_loads_with_a_plain_pipeline(tmp_path, model_and_tokenizer, report):
+    model_dir = export_model(*model_and_tokenizer, CLEANING, report, tmp_path / "models" / "demo")
+
+    assert (model_dir / "model.safetensors").is_file() and not list(model_dir.glob("*.bin"))
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+    assert config["label2id"] == {label: i for i, label in enumerate(LABELS)}
+    assert json.loads((model_dir / "report.json").read_text()) == report
+    assert json.loads((model_dir / PREPROCESSING_FILE).read_text())["drop_lines"] == list(CLEANING.drop_lines)
+
+    classify = pipeline("text-classification", model=str(model_dir))
+    results = classify(["Harga beras naik 10 persen.", "“Kami akan membantu warga,” kata Gubernur."])
+    assert [r["label"] in LABELS for r in results] == [True, True]
+    assert "[UNK]" not in classify.tokenizer.tokenize("presiden mengatakan")
+
+
+def test_model_card_has_the_sections_and_the_intervals(tmp_path, model_and_tokenizer, report):
+    model_dir = export_model(*model_and_tokenizer, CLEANING, report, tmp_path / "demo")
+    card = (model_dir / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlanguage: id\n")
+    for section in ("## Intended use", "## Labels", "## Training data", "## Evaluation", "## Limitations"):
+        assert section in card
+    low, high = report["metrics"]["macro_f1_interval"]
+    assert f"[{low:.3f}, {high:.3f}]" in card
+    assert f"{report['cv']['folds']}-fold cross-validation" in card
+    assert "tfidf_logreg" in card
+
+
+def test_export_replaces_the_old_folder_whole_or_not_at_all(tmp_path, model_and_tokenizer, report):
+    model_dir = tmp_path / "demo"
+    model_dir.mkdir()
+    (model_dir / "stale.txt").write_text("from an older export")
+
+    broken = {**report, "metrics": {}}  # the card cannot be written: the export fails midway
+    with pytest.raises(KeyError):
+        export_model(*model_and_tokenizer, CLEANING, broken, model_dir)
+    assert [p.name for p in model_dir.iterdir()] == ["stale.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+    export_model(*model_and_tokenizer, CLEANING, report, model_dir)
+    assert not (model_dir / "stale.txt").exists() and (model_dir / "model.safetensors").is_file()

@@ -1,0 +1,168 @@
+"""``python -m train`` end to end with real (tiny) models: outputs, cross-validation, export, reproducibility."""
+
+import json
+import sys
+import time
+
+import pytest
+from hydra import compose, initialize_config_dir
+from transformers import pipeline
+
+from tiny_models import TINY_MINI
+from train.dataset import load_processed
+from train.errors import KalimatError
+from train.labels import LABELS
+from train.paths import CONFIG_DIR
+from train.train import check_config
+
+SENTENCE = "“Kami akan terus membantu warga,” kata Gubernur kepada wartawan."
+
+
+@pytest.fixture(scope="module")
+def mini_cv_run(tmp_path_factory, train_in):
+    """One tiny mini-model run with 3-fold cross-validation, shared by the tests of this module."""
+    workdir = tmp_path_factory.mktemp("mini-cv")
+    process, runs_dir, models_dir = train_in(workdir, *TINY_MINI, "cv.folds=3", "run_name=cv3")
+    return process, runs_dir / "cv3", models_dir / "cv3"
+
+
+@pytest.mark.slow
+def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
+    process, run_dir, model_dir = mini_cv_run
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+
+    for name in ("report.md", "confusion_matrix.png", "predictions.jsonl", "cv_predictions.jsonl", "config.yaml"):
+        assert (run_dir / name).is_file(), name
+    assert "${" not in (run_dir / "config.yaml").read_text(), "the saved config is resolved"
+    assert list((run_dir / "tensorboard" / "final").glob("events.out.tfevents.*"))
+    assert not (run_dir / "checkpoints").exists(), "checkpoints are removed once the model is exported"
+
+    assert report["run_name"] == "cv3"
+    assert report["model"] == {"name": "mini", "name_or_path": None, "num_parameters": report["model"]["num_parameters"]}
+    assert report["hyperparameters"]["trainer.learning_rate"] == 5e-3
+    assert report["hyperparameters"]["model.hidden_size"] == 32
+    dataset, metadata = load_processed(processed_dir / "seeds")
+    assert report["dataset"]["content_hash"] == metadata["content_hash"]
+    assert report["dataset"]["label_sources"] == {"gold": len(dataset["train"])}
+    test_lines = (run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert report["evaluation"] == {"split": "test", "num_sentences": len(test_lines)}
+    record = json.loads(test_lines[0])
+    assert set(record) == {"article_id", "sentence_index", "text", "gold", "pred", "probs"}
+    assert set(record["probs"]) == set(LABELS) and abs(sum(record["probs"].values()) - 1) < 1e-4
+    low, high = report["metrics"]["macro_f1_interval"]
+    assert 0 <= low <= high <= 1
+    assert set(report["baselines"]) == {"majority", "weak_rules", "tfidf_logreg"}
+    assert report["timing"]["train_samples_per_second"] > 0
+
+    cv = report["cv"]
+    assert cv["folds"] == 3 and len(cv["per_fold"]) == 3
+    cv_records = [json.loads(line) for line in (run_dir / "cv_predictions.jsonl").read_text().splitlines()]
+    # Every labelled sentence is predicted exactly once, by the fold that did not train on it.
+    keys = {(r["article_id"], r["sentence_index"]) for r in cv_records}
+    n_labelled = sum(len(split) for split in dataset.values())
+    assert len(keys) == len(cv_records) == n_labelled
+    for fold in cv["per_fold"]:
+        assert {r["article_id"] for r in cv_records if r["fold"] == fold["fold"]} == set(fold["articles"])
+    assert all("cv_macro_f1_mean" in b for b in report["baselines"].values())
+
+    assert "test macro-F1" in process.stdout and "cross-validation macro-F1" in process.stdout
+    assert f"report: {run_dir / 'report.md'}" in process.stdout
+    assert f"model:  {model_dir}" in process.stdout
+
+
+@pytest.mark.slow
+def test_same_config_and_seed_give_the_same_metrics(mini_cv_run, run_train):
+    _, first_dir, _ = mini_cv_run
+    _, runs_dir, _ = run_train(*TINY_MINI, "cv.folds=3", "run_name=again")
+    first = json.loads((first_dir / "report.json").read_text())
+    second = json.loads((runs_dir / "again" / "report.json").read_text())
+    assert second["metrics"] == first["metrics"]
+    assert second["cv"] == first["cv"]
+    assert (runs_dir / "again" / "cv_predictions.jsonl").read_text() == (first_dir / "cv_predictions.jsonl").read_text()
+
+
+@pytest.mark.slow
+def test_run_exports_a_model_the_pipeline_loads(mini_cv_run):
+    _, run_dir, model_dir = mini_cv_run
+    assert (model_dir / "model.safetensors").is_file()
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+    assert json.loads((model_dir / "report.json").read_text()) == json.loads((run_dir / "report.json").read_text())
+    assert "## Limitations" in (model_dir / "README.md").read_text(encoding="utf-8")
+
+    classify = pipeline("text-classification", model=str(model_dir))
+    (result,) = classify(SENTENCE)
+    assert result["label"] in LABELS
+    # The tokenizer exported with the model knows the training vocabulary.
+    assert "[UNK]" not in classify.tokenizer.tokenize("Presiden mengatakan bahwa")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["bert", "albert"])
+def test_pretrained_checkpoint_from_a_local_folder(model, run_train, tiny_bert_dir, tiny_albert_dir):
+    # The ALBERT folder has only a BERT vocab.txt, like indobert-lite: model=indobert_lite names the tokenizer class.
+    overrides = (
+        [f"model.name_or_path={tiny_bert_dir}"]
+        if model == "bert"
+        else ["model=indobert_lite", f"model.name_or_path={tiny_albert_dir}"]
+    )
+    _, runs_dir, models_dir = run_train(*overrides, "trainer.num_train_epochs=1", "trainer.learning_rate=1e-3", "run_name=pre")
+    report = json.loads((runs_dir / "pre" / "report.json").read_text())
+    assert report["model"]["name_or_path"] == str(tiny_bert_dir if model == "bert" else tiny_albert_dir)
+    config = json.loads((models_dir / "pre" / "config.json").read_text())
+    assert config["model_type"] == model
+    classify = pipeline("text-classification", model=str(models_dir / "pre"))
+    assert classify(SENTENCE)[0]["label"] in LABELS
+
+
+@pytest.mark.slow
+def test_multirun_gives_every_job_its_own_run_and_model(run_train):
+    process, runs_dir, models_dir = run_train(
+        *TINY_MINI, "trainer.num_train_epochs=1", "seed=1,2", "run_name=sweep", launcher=(sys.executable, "-m", "train", "-m")
+    )
+    job_dirs = sorted(p for p in (runs_dir / "multirun").glob("*/*") if p.is_dir())
+    assert [p.name for p in job_dirs] == ["sweep-0", "sweep-1"]
+    for job_dir in job_dirs:
+        report = json.loads((job_dir / "report.json").read_text())
+        assert report["run_name"] == job_dir.name
+        assert (models_dir / job_dir.name / "model.safetensors").is_file()
+    seeds = [json.loads((d / "report.json").read_text())["hyperparameters"]["seed"] for d in job_dirs]
+    assert seeds == [1, 2]
+
+
+def _compose(*overrides):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("train", overrides=list(overrides))
+
+
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ("cv.folds=1", "cv.folds=1"),
+        ("cv.folds=2", "cv.folds=2"),
+        ("trainer.learning_rate=-1", "trainer.learning_rate=-1"),
+        ("trainer.learning_rate=fast", "trainer.learning_rate=fast"),
+        ("trainer.warmup_ratio=1.5", "trainer.warmup_ratio=1.5"),
+        ("trainer.class_weights=auto", "trainer.class_weights=auto"),
+        ("trainer.precision=fp8", "trainer.precision=fp8"),
+        ("model.hidden_size=30", "model.hidden_size=30"),
+    ],
+)
+def test_bad_settings_are_named_with_the_fix(override, named):
+    overrides = ["model=mini", override]
+    with pytest.raises(KalimatError, match=f"^{named}"):
+        check_config(_compose(*overrides))
+
+
+def test_good_settings_pass():
+    check_config(_compose("experiment=quickstart"))
+    check_config(_compose("model=indobert_lite", "trainer.learning_rate=2e-5", "cv.folds=0"))
+
+
+def test_unknown_model_is_one_line_with_the_choices(run_train):
+    start = time.monotonic()
+    process, _, _ = run_train("model=bert", check=False)
+    assert process.returncode == 2
+    assert process.stderr.strip().count("\n") == 0
+    assert process.stderr.startswith("error: model=bert: no such model config; use one of: indobert_base, indobert_lite, mini")
+    assert time.monotonic() - start < 60

@@ -1,0 +1,36 @@
+"""Several processes through ``accelerate launch``: one coherent run, written once."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiny_models import TINY_MINI
+
+ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_write_one_report_and_one_export(run_train):
+    # --multi_gpu starts one process per rank through torchrun; without GPUs they train together over gloo.
+    launcher = (
+        ACCELERATE, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "train",
+    )
+    # No run_name: both processes must agree on the default, time-stamped one.
+    process, runs_dir, models_dir = run_train(*TINY_MINI, "cv.folds=3", launcher=launcher)
+
+    (run_dir,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    (model_dir,) = list(models_dir.iterdir())
+    assert run_dir.name == model_dir.name and run_dir.name.startswith("mini-")
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["hyperparameters"]["processes"] == 2
+    # Predictions gathered from both processes: every sentence once, none lost or doubled.
+    cv_records = [json.loads(line) for line in (run_dir / "cv_predictions.jsonl").read_text().splitlines()]
+    assert len({(r["article_id"], r["sentence_index"]) for r in cv_records}) == len(cv_records)
+    test_records = (run_dir / "predictions.jsonl").read_text().splitlines()
+    assert len(test_records) == report["evaluation"]["num_sentences"]
+    assert process.stdout.count("report: ") == 1
+    assert (model_dir / "model.safetensors").is_file()

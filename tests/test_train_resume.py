@@ -1,0 +1,69 @@
+"""``train.resume=true``: an interrupted run continues from its checkpoints to the result it would have had."""
+
+import json
+import shutil
+
+import pytest
+
+from tiny_models import TINY_MINI
+
+SETTINGS = (
+    *TINY_MINI,
+    "trainer.num_train_epochs=3",
+    "cv.folds=3",
+    "train.keep_checkpoints=true",
+    "trainer.save_total_limit=null",
+    "run_name=cut",
+)
+
+
+def _interrupt(run_dir, models_dir):
+    """Make the finished run look killed during the first epochs of its last fold."""
+    checkpoints = run_dir / "checkpoints"
+    last_fold = sorted(p for p in checkpoints.glob("fold-*"))[-1]
+    (last_fold / "result.json").unlink()
+    first, *later = sorted(last_fold.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    for path in later:
+        shutil.rmtree(path)
+    shutil.rmtree(checkpoints / "final")
+    for name in ("report.json", "report.md", "predictions.jsonl", "cv_predictions.jsonl"):
+        (run_dir / name).unlink()
+    shutil.rmtree(models_dir / "cut")
+    return last_fold.name, first
+
+
+@pytest.mark.slow
+def test_resumed_run_finishes_with_the_uninterrupted_result(run_train):
+    _, runs_dir, models_dir = run_train(*SETTINGS)
+    run_dir = runs_dir / "cut"
+    whole = json.loads((run_dir / "report.json").read_text())
+    whole_cv = (run_dir / "cv_predictions.jsonl").read_text()
+
+    fold, checkpoint = _interrupt(run_dir, models_dir)
+    process, _, _ = run_train(*SETTINGS, "train.resume=true")
+
+    assert "fold-0: finished before, reusing its predictions" in process.stdout
+    assert f"{fold}: resuming from {checkpoint}" in process.stdout
+    resumed = json.loads((run_dir / "report.json").read_text())
+    assert resumed["metrics"] == whole["metrics"]
+    assert resumed["cv"] == whole["cv"]
+    assert (run_dir / "cv_predictions.jsonl").read_text() == whole_cv
+    assert (models_dir / "cut" / "model.safetensors").is_file()
+
+
+def test_resume_without_an_interrupted_run_is_refused(run_train):
+    process, _, _ = run_train(*TINY_MINI, "run_name=never", "train.resume=true", check=False)
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: train.resume=true: ") and "holds no interrupted run" in process.stderr
+
+
+def test_resume_with_changed_settings_is_refused(run_train, tmp_path):
+    run_dir = tmp_path / "runs" / "cut"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "config.yaml").write_text("seed: 7\n")
+    process, _, _ = run_train(*TINY_MINI, "run_name=cut", "train.resume=true", check=False)
+    assert process.returncode == 2
+    assert "differ from the interrupted run's config" in process.stderr
+    # Starting over in the folder of an interrupted run would mix two runs.
+    process, _, _ = run_train(*TINY_MINI, "run_name=cut", check=False)
+    assert process.returncode == 2 and "continue it with train.resume=true" in process.stderr

@@ -1,0 +1,5 @@
+"""``python -m train``: see :mod:`train.train`."""
+
+from .train import main
+
+main()

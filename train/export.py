@@ -1,0 +1,129 @@
+"""Export a trained classifier to ``models/<run_name>/``: everything needed to use and judge it.
+
+The folder is what ``save_pretrained`` writes (safetensors weights, ``config.json`` with
+the four labels, the tokenizer), the cleaning rules the training data went through (so
+batch inference cleans articles the same way), a model card and a copy of the run's
+``report.json``. It is written atomically: a reader sees the previous export or the new
+one, never a half-written model, and ``transformers.pipeline("text-classification",
+model="models/<run_name>")`` loads it as it is.
+"""
+
+from pathlib import Path
+
+from .atomic import atomic_dir, write_json, write_text
+from .labels import LABELS
+from .preprocess import Preprocessor
+from .render import Heading, Paragraph, Table, format_interval, format_number, to_markdown
+
+LABEL_MEANINGS = {
+    "claim": "a factual, checkable assertion that carries the news",
+    "quote": "a direct quotation (at least three words in quotation marks) or a sentence inside one",
+    "opinion": "a subjective main assertion: evaluation, judgment, recommendation, speculation",
+    "background": "factual context: earlier events, who someone is, schedules, general description",
+}
+
+
+def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) -> Path:
+    """Write the export folder for ``model`` and ``tokenizer`` and return it."""
+    with atomic_dir(model_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        Preprocessor.from_config(cleaning_cfg).save(tmp)
+        write_text(tmp / "README.md", model_card(report, model_dir))
+        write_json(tmp / "report.json", report)
+    return model_dir
+
+
+def model_card(report: dict, model_dir: Path) -> str:
+    """The model's ``README.md``: intended use, labels, training data, metrics with intervals, limitations."""
+    name_or_path = report["model"]["name_or_path"]
+    base = f"base_model: {name_or_path}\n" if name_or_path and not Path(name_or_path).exists() else ""
+    header = (
+        "---\nlanguage: id\nlibrary_name: transformers\npipeline_tag: text-classification\n"
+        f"{base}tags:\n- kalimat\n- sentence-classification\n- indonesian\n- news\n---\n\n"
+    )
+    return header + to_markdown(_card_blocks(report, model_dir))
+
+
+def _card_blocks(report: dict, model_dir: Path) -> list:
+    metrics, dataset, cv = report["metrics"], report["dataset"], report["cv"]
+    model = report["model"]
+    origin = (
+        f"fine-tuned from {model['name_or_path']}"
+        if model["name_or_path"]
+        else "a small BERT trained from random weights, with a WordPiece vocabulary learned from its training sentences"
+    )
+    blocks = [
+        Heading(f"{report['run_name']}: sentence roles in Indonesian news", 1),
+        Paragraph(
+            f"Labels each sentence of an Indonesian news article as {', '.join(LABELS)}. "
+            f"Model: {model['name']} ({model['num_parameters']:,} parameters), {origin}."
+        ),
+        Heading("Intended use"),
+        Paragraph(
+            "Sorting the sentences of Indonesian news articles by role, to help newsroom data teams, "
+            "fact-checkers and researchers find the checkable claims and tell quotations and opinion "
+            "from reporting. It labels a sentence's role, not whether the sentence is true, and every "
+            "label should be read as a suggestion for a person to confirm."
+        ),
+        Paragraph(
+            "Input is one sentence. Articles must be cleaned and split the way the training data was: "
+            "kalimat_preprocessing.json in this folder holds the cleaning rules that kalimat's own "
+            "prediction command applies."
+        ),
+        Paragraph(
+            f'from transformers import pipeline; classify = pipeline("text-classification", model="models/{model_dir.name}"); '
+            'classify("Harga beras naik 10 persen bulan ini.")'
+        ),
+        Heading("Labels"),
+        Table(["id", "label", "meaning"], [[i, label, LABEL_MEANINGS[label]] for i, label in enumerate(LABELS)]),
+        Heading("Training data"),
+        Paragraph(
+            f"Dataset {dataset['name']} (content hash {dataset['content_hash']}): "
+            f"{dataset['label_sources'].get('gold', 0)} human-labelled and {dataset['label_sources'].get('weak', 0)} "
+            "weakly labelled training sentences (weak labels come from the project's labeling rules). "
+            "Splits are by article, so no test article was seen in training."
+        ),
+        Heading("Evaluation"),
+        Paragraph(
+            f"Test split, {report['evaluation']['num_sentences']} human-labelled sentences: macro-F1 "
+            f"{format_number(metrics['macro_f1'])} (95% bootstrap interval {format_interval(metrics['macro_f1_interval'])}), "
+            f"accuracy {format_number(metrics['accuracy'])}."
+        ),
+        Table(
+            ["label", "precision", "recall", "F1", "support"],
+            [
+                [label, *(format_number(metrics["per_class"][label][k]) for k in ("precision", "recall", "f1")),
+                 metrics["per_class"][label]["support"]]
+                for label in LABELS
+                if label in metrics["per_class"]
+            ],
+        ),
+    ]
+    if cv:
+        blocks.append(Paragraph(
+            f"{cv['folds']}-fold cross-validation grouped by article: macro-F1 {format_number(cv['macro_f1_mean'])} "
+            f"± {format_number(cv['macro_f1_sd'])} (mean ± sd over folds), 95% bootstrap interval over all "
+            f"out-of-fold sentences {format_interval(cv['macro_f1_interval'])}."
+        ))
+    baselines = report["baselines"]
+    blocks += [
+        Paragraph("Baselines on the same test sentences (and the same folds):"),
+        Table(
+            ["model", "macro-F1", "95% interval", "CV mean"],
+            [[report["run_name"], format_number(metrics["macro_f1"]), format_interval(metrics["macro_f1_interval"]),
+              format_number(cv["macro_f1_mean"]) if cv else "—"]]
+            + [[name, format_number(b["macro_f1"]), format_interval(b["macro_f1_interval"]),
+                format_number(b.get("cv_macro_f1_mean"))] for name, b in baselines.items()],
+        ),
+        Heading("Limitations"),
+        Paragraph(
+            "Trained and tested on few articles: the intervals above are wide and say more than the point "
+            "estimates. The articles come from a handful of outlets and topics; other outlets, topics and "
+            "writing styles (opinion columns, press releases, social media) will score lower. The boundary "
+            "between claim and background, and between claim and opinion, is hard for annotators too "
+            "(docs/annotation_guidelines.md). Weak labels carry the errors of the rules that made them."
+        ),
+        Paragraph("report.json in this folder is the full run report (schema: docs/report_schema.md)."),
+    ]
+    return blocks

@@ -1,0 +1,309 @@
+"""``python -m train``: the labelled dataset -> an evaluated, exported sentence classifier.
+
+Reads ``configs/train.yaml`` (Hydra; every key can be overridden on the command line) and:
+
+1. checks the config and that the model can be had (a missing Hub model fails in seconds),
+2. builds the dataset when it is missing or its inputs changed,
+3. with ``cv.folds=k``, trains and scores one model per grouped fold,
+4. trains the final model (train split, early stopping on validation) and scores the test split,
+5. scores the baselines on the same sentences and folds,
+6. writes ``runs/<run_name>/`` (resolved config, report, predictions, TensorBoard log) and
+   exports ``models/<run_name>/``.
+
+The same command runs on CPU, one GPU, or several processes through ``accelerate launch``:
+every process trains, only the main one builds data and writes files.
+"""
+
+import functools
+import math
+import os
+import re
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import hydra
+from accelerate import PartialState
+from accelerate.utils import broadcast_object_list
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from . import paths
+from .atomic import write_text
+from .baselines import run_baselines
+from .dataset import ensure_dataset, load_processed
+from .errors import KalimatError, exit_on_error
+from .evaluation import compute_metrics, macro_f1_interval, summarize_cv
+from .export import export_model
+from .labels import LABELS
+from .model_loader import ModelLoader
+from .report import environment_info, load_report, write_run_report
+from .training import (
+    cv_phases,
+    device_name,
+    final_phase,
+    process_state,
+    remove_checkpoints,
+    run_phase,
+    training_precision,
+    unlabelled_texts,
+)
+
+CONFIG_FILE = "config.yaml"
+
+
+@functools.cache
+def launch_time() -> str:
+    """The run's start time, the same in every process of one ``accelerate launch``.
+
+    Default run names contain it; if each process took its own clock reading, processes
+    starting a second apart would write to different run folders.
+    """
+    stamp = [datetime.now().strftime("%Y%m%d-%H%M%S")]
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        process_state()  # joins the process group the launcher set up
+        broadcast_object_list(stamp, from_process=0)
+    return stamp[0]
+
+
+OmegaConf.register_new_resolver("launch_time", launch_time, replace=True)
+
+
+@exit_on_error
+def main() -> None:
+    check_config_choices(sys.argv[1:])
+    run()
+
+
+@hydra.main(config_path=str(paths.CONFIG_DIR), config_name="train", version_base="1.3")
+@exit_on_error
+def run(cfg: DictConfig) -> None:
+    check_config(cfg)
+    state = process_state()
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    # In a multirun Hydra names each job's folder <run_name>-<job number>; that folder
+    # name is the run's name everywhere (report, export), so jobs never collide.
+    run_name = run_dir.name
+    model_dir = Path(cfg.paths.models_dir) / run_name
+    resume = cfg.train.resume
+
+    loader = ModelLoader(cfg.model, cfg.trainer.max_length)
+    prepare_run_dir(cfg, run_dir, resume, state)
+    with state.main_process_first():
+        data_dir = ensure_dataset(cfg)
+    dataset, metadata = load_processed(data_dir)
+    extra_texts = unlabelled_texts(dataset)
+
+    folds = []
+    if cfg.cv.folds:
+        phases = cv_phases(dataset, cfg.cv.folds, cfg.cv.seed)
+        for i, phase in enumerate(phases, 1):
+            state.print(f"cross-validation fold {i}/{len(phases)}: testing on {', '.join(phase.test_articles)}")
+            result, _, _ = run_phase(phase, loader, cfg, run_dir, extra_texts, resume)
+            folds.append((phase, result))
+
+    state.print("final model: train split, early stopping on validation, scored on test")
+    final = final_phase(dataset)
+    result, model, tokenizer = run_phase(final, loader, cfg, run_dir, extra_texts, resume)
+
+    if state.is_main_process:
+        report = build_report(cfg, run_name, metadata, final, result, folds)
+        cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
+        write_run_report(run_dir, report, result.predictions, cv_predictions)
+        export_model(model, tokenizer, cfg.cleaning, load_report(run_dir), model_dir)
+        if not cfg.train.keep_checkpoints:
+            remove_checkpoints(run_dir)
+        print_summary(load_report(run_dir), run_dir, model_dir)
+    state.wait_for_everyone()
+
+
+def check_config_choices(overrides: list[str]) -> None:
+    """Name an unknown config group option (``model=bert``) in one line, before Hydra composes."""
+    groups = {p.name for p in paths.CONFIG_DIR.iterdir() if p.is_dir()}
+    for override in overrides:
+        key, sep, values = override.lstrip("+~").partition("=")
+        if not sep or key not in groups:
+            continue
+        if not re.fullmatch(r"[\w.-]+(,[\w.-]+)*", values):
+            continue  # sweep functions such as choice(...) are left to Hydra
+        for value in values.split(","):
+            if value != "null" and not (paths.CONFIG_DIR / key / f"{value}.yaml").is_file():
+                options = sorted(p.stem for p in (paths.CONFIG_DIR / key).glob("*.yaml"))
+                hint = ", or model.name_or_path=<Hub id or folder> for any other model" if key == "model" else ""
+                raise KalimatError(f"{key}={value}: no such {key} config; use one of: {', '.join(options)}{hint}")
+
+
+# Each checked setting: (test, what a valid value is).
+_POSITIVE = (lambda v: v > 0, "a number > 0")
+_COUNT = (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1")
+SETTINGS = {
+    "seed": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    "cv.folds": (lambda v: isinstance(v, int) and (v == 0 or v >= 3), "0 (off) or a whole number >= 3, e.g. cv.folds=5"),
+    "trainer.learning_rate": _POSITIVE,
+    "trainer.num_train_epochs": _POSITIVE,
+    "trainer.per_device_train_batch_size": _COUNT,
+    "trainer.per_device_eval_batch_size": _COUNT,
+    "trainer.gradient_accumulation_steps": _COUNT,
+    "trainer.warmup_ratio": (lambda v: 0 <= v < 1, "a fraction in [0, 1), e.g. 0.1"),
+    "trainer.weight_decay": (lambda v: v >= 0, "a number >= 0"),
+    "trainer.max_grad_norm": _POSITIVE,
+    "trainer.max_length": (lambda v: isinstance(v, int) and 8 <= v <= 512, "a whole number of tokens in [8, 512]"),
+    "trainer.early_stopping_patience": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0 (0: off)"),
+    "trainer.save_total_limit": (lambda v: v is None or (isinstance(v, int) and v >= 1), "null or a whole number >= 1"),
+    "trainer.logging_steps": _COUNT,
+    "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
+    "trainer.precision": (lambda v: v in ("auto", "fp32", "bf16", "fp16"), "auto, fp32, bf16 or fp16"),
+}
+MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """One line naming the key and a valid value for the first bad setting."""
+    checks = dict(SETTINGS)
+    if cfg.model.get("name_or_path") is None:
+        checks.update({f"model.{key}": _COUNT for key in MINI_SETTINGS})
+    for key, (valid, expected) in checks.items():
+        value = OmegaConf.select(cfg, key)
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        text_ok = isinstance(value, str) or value is None
+        try:
+            ok = (numeric or text_ok) and valid(value) and not (numeric and math.isnan(value))
+        except TypeError:
+            ok = False
+        if not ok:
+            raise KalimatError(f"{key}={value}: expected {expected}")
+    if cfg.model.get("name_or_path") is None and cfg.model.hidden_size % cfg.model.num_attention_heads:
+        raise KalimatError(
+            f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
+            f"{cfg.model.num_attention_heads}"
+        )
+
+
+def prepare_run_dir(cfg: DictConfig, run_dir: Path, resume: bool, state: PartialState) -> None:
+    """Refuse to mix two runs in one folder, then save the resolved config there."""
+    config_file = run_dir / CONFIG_FILE
+    checkpoints = run_dir / "checkpoints"
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    if resume:
+        if not (checkpoints.is_dir() and config_file.is_file()):
+            raise KalimatError(
+                f"train.resume=true: {run_dir} holds no interrupted run; name it with run_name=<folder name "
+                f"in {run_dir.parent}>, or drop train.resume to start a new run"
+            )
+        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)), resolved)
+        if changed:
+            raise KalimatError(
+                f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
+                f"({config_file}); resume with the same settings or start a new run"
+            )
+    elif checkpoints.is_dir():
+        raise KalimatError(
+            f"{run_dir} already holds checkpoints (an interrupted run, or one kept by train.keep_checkpoints); "
+            "continue it with train.resume=true, or choose another run_name"
+        )
+    state.wait_for_everyone()
+    if state.is_main_process:
+        write_text(config_file, OmegaConf.to_yaml(resolved))
+
+
+def _changed_settings(old: dict, new: dict, prefix: str = "") -> list[str]:
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        dotted = f"{prefix}{key}"
+        if dotted == "train":
+            continue
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += _changed_settings(a, b, f"{dotted}.")
+        elif a != b:
+            changed.append(dotted)
+    return changed
+
+
+def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, folds: list) -> dict:
+    """The caller's part of report.json (docs/report_schema.md); write_run_report adds the rest."""
+    seed = cfg.seed
+    gold = [r["gold"] for r in result.predictions]
+    pred = [r["pred"] for r in result.predictions]
+    metrics = compute_metrics(gold, pred) | {"macro_f1_interval": macro_f1_interval(gold, pred, seed=seed)}
+    baselines = _baselines(final, seed)
+
+    cv = None
+    if folds:
+        per_fold = []
+        for phase, fold in folds:
+            fold_gold = [r["gold"] for r in fold.predictions]
+            fold_pred = [r["pred"] for r in fold.predictions]
+            per_fold.append(compute_metrics(fold_gold, fold_pred) | {"fold": phase.fold, "articles": phase.test_articles})
+        oof = [r for _, fold in folds for r in fold.predictions]
+        cv = summarize_cv(per_fold, [r["gold"] for r in oof], [r["pred"] for r in oof], seed=seed)
+        fold_baselines = [_baselines(phase, seed) for phase, _ in folds]
+        for name, scores in baselines.items():
+            scores["cv_macro_f1_mean"] = sum(b[name]["macro_f1"] for b in fold_baselines) / len(fold_baselines)
+
+    model_settings = {
+        f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if k not in ("name", "name_or_path")
+    }
+    trainer_settings = {f"trainer.{k}": v for k, v in OmegaConf.to_container(cfg.trainer).items()}
+    precision = training_precision(cfg.trainer.precision)
+    return {
+        "run_name": run_name,
+        "model": {
+            "name": cfg.model.name,
+            "name_or_path": cfg.model.name_or_path,
+            "num_parameters": result.num_parameters,
+        },
+        "hyperparameters": {
+            "seed": seed,
+            "cv.folds": cfg.cv.folds,
+            # The effective batch is per_device_train_batch_size x gradient_accumulation_steps x processes.
+            "processes": process_state().num_processes,
+            **trainer_settings,
+            **model_settings,
+        },
+        "dataset": {
+            "name": metadata["name"],
+            "content_hash": metadata["content_hash"],
+            "label_sources": dict(Counter(final.train["label_source"])),
+        },
+        "evaluation": {"split": "test", "num_sentences": len(gold)},
+        "metrics": metrics,
+        "cv": cv,
+        "baselines": baselines,
+        "timing": {
+            "train_seconds": result.train_seconds,
+            "train_samples_per_second": result.train_samples_per_second,
+            "eval_sentences_per_second": result.eval_sentences_per_second,
+        },
+        "environment": environment_info(device_name(), precision),
+    }
+
+
+def _baselines(phase, seed: int) -> dict:
+    """The baselines trained on a phase's training sentences and scored on its test sentences."""
+    return run_baselines(
+        list(phase.train["text"]),
+        [LABELS[i] for i in phase.train["label"]],
+        list(phase.test["text"]),
+        [LABELS[i] for i in phase.test["label"]],
+        list(phase.test["weak_label"]),
+        seed,
+    )
+
+
+def print_summary(report: dict, run_dir: Path, model_dir: Path) -> None:
+    metrics, cv = report["metrics"], report["cv"]
+    low, high = metrics["macro_f1_interval"]
+    tfidf = report["baselines"]["tfidf_logreg"]
+    print(
+        f"\ntest macro-F1 {metrics['macro_f1']:.3f} (95% interval {low:.3f}-{high:.3f}, "
+        f"{report['evaluation']['num_sentences']} sentences); TF-IDF baseline {tfidf['macro_f1']:.3f}"
+    )
+    if cv:
+        low, high = cv["macro_f1_interval"]
+        print(
+            f"cross-validation macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f} over {cv['folds']} folds "
+            f"(95% interval {low:.3f}-{high:.3f}); TF-IDF baseline {tfidf['cv_macro_f1_mean']:.3f}"
+        )
+    print(f"report: {run_dir / 'report.md'}\nmodel:  {model_dir}")

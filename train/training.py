@@ -1,0 +1,317 @@
+"""Training and scoring one model with the Hugging Face Trainer, once or across folds.
+
+A *phase* is one training: a cross-validation fold or the final model. Each phase trains
+on its training articles (gold and weak labels), keeps the epoch with the best validation
+macro-F1 and predicts its test sentences. Phases write their results under
+``<run_dir>/checkpoints/<phase>/`` so that ``train.resume=true`` skips finished phases and
+continues the interrupted one from its last checkpoint.
+"""
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from accelerate import PartialState
+from torch.nn import functional as F
+from torch.utils.tensorboard import SummaryWriter
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.integrations import TensorBoardCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from .atomic import write_json
+from .errors import KalimatError
+from .evaluation import macro_f1
+from .labels import ID2LABEL, LABELS
+from .model_loader import ModelLoader
+from .splits import assign_folds
+
+RESULT_FILE = "result.json"
+FINAL_MODEL_DIR = "model"
+
+
+@dataclass
+class Phase:
+    """One training: its name (``fold-0``, ``final``), its rows, and the fold it scores."""
+
+    name: str
+    train: datasets.Dataset
+    validation: datasets.Dataset
+    test: datasets.Dataset
+    fold: int | None = None
+
+    @property
+    def test_articles(self) -> list[str]:
+        return sorted(set(self.test["article_id"]))
+
+
+@dataclass
+class PhaseResult:
+    """What a phase leaves behind: test predictions (records of docs/report_schema.md) and timings."""
+
+    predictions: list[dict]
+    train_seconds: float
+    train_samples_per_second: float
+    eval_sentences_per_second: float
+    num_parameters: int
+
+
+def gold(rows: datasets.Dataset) -> datasets.Dataset:
+    """Only human-labelled sentences are ever scored."""
+    return rows.select([i for i, source in enumerate(rows["label_source"]) if source == "gold"])
+
+
+def final_phase(dataset: datasets.DatasetDict) -> Phase:
+    """Train on the train split, stop early on validation, score the test split."""
+    for split in ("validation", "test"):
+        if len(gold(dataset[split])) == 0:
+            raise KalimatError(
+                f"data: the {split} split has no human-labelled sentences; annotate more articles "
+                "or change data.split so that validation and test each get one"
+            )
+    return Phase("final", dataset["train"], gold(dataset["validation"]), gold(dataset["test"]))
+
+
+def cv_phases(dataset: datasets.DatasetDict, folds: int, seed: int) -> list[Phase]:
+    """Grouped folds over the labelled articles of all splits.
+
+    Fold ``i`` is scored on its articles and stops early on those of fold ``i+1``; every
+    other article, and articles with only weak labels, train it.
+    """
+    rows = datasets.concatenate_datasets([dataset[split] for split in ("train", "validation", "test")])
+    labelled = sorted(set(gold(rows)["article_id"]))
+    fold_of = assign_folds(labelled, folds, seed)
+    fold_ids = sorted(set(fold_of.values()))
+    if len(fold_ids) < 3:
+        raise KalimatError(
+            f"cv.folds={folds}: {len(labelled)} labelled articles give {len(fold_ids)} folds, but each fold "
+            "needs one to test, one to stop early on and one to train; use cv.folds=3 or more, or cv.folds=0"
+        )
+    # Articles with only weak labels have no fold (None): they always train.
+    row_folds = [fold_of.get(article) for article in rows["article_id"]]
+
+    def rows_in(wanted: set) -> datasets.Dataset:
+        return rows.select([i for i, fold in enumerate(row_folds) if fold in wanted])
+
+    phases = []
+    for i, fold in enumerate(fold_ids):
+        stop_on = fold_ids[(i + 1) % len(fold_ids)]
+        train_folds = {f for f in fold_ids if f not in (fold, stop_on)} | {None}
+        phases.append(
+            Phase(f"fold-{fold}", rows_in(train_folds), gold(rows_in({stop_on})), gold(rows_in({fold})), fold=fold)
+        )
+    return phases
+
+
+def unlabelled_texts(dataset: datasets.DatasetDict) -> list[str]:
+    """Sentences with weak labels only, from any split: text the mini tokenizer may learn from, never scored."""
+    return [
+        text
+        for split in dataset.values()
+        for text, source in zip(split["text"], split["label_source"])
+        if source != "gold"
+    ]
+
+
+def training_precision(setting: str) -> str:
+    """The precision for ``trainer.precision`` on the device the Trainer will use."""
+    if setting == "auto":
+        if torch.cuda.is_available():
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "fp32"
+    if setting == "fp16" and not torch.cuda.is_available():
+        raise KalimatError("trainer.precision=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")
+    return setting
+
+
+def process_state() -> PartialState:
+    """This process's place in the launch (rank, count), shared with the Trainer.
+
+    Without a GPU the state must be created for CPU, or processes started by
+    ``accelerate launch --multi_gpu`` / ``torchrun`` would each train alone instead of
+    together over gloo.
+    """
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def device_name() -> str:
+    return f"cuda:{torch.cuda.get_device_name()}" if torch.cuda.is_available() else "cpu"
+
+
+class WeightedCrossEntropy:
+    """Cross-entropy with per-class weights, summed and divided by the labels in the whole accumulated batch.
+
+    Dividing by the Trainer's ``num_items_in_batch`` (rather than averaging per batch)
+    keeps the loss the same with or without gradient accumulation and across processes.
+    """
+
+    def __init__(self, weights: torch.Tensor | None):
+        self.weights = weights
+
+    def __call__(self, outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"].float()
+        weights = None if self.weights is None else self.weights.to(logits.device)
+        losses = F.cross_entropy(logits, labels, weight=weights, reduction="none")
+        return losses.sum() / (num_items_in_batch if num_items_in_batch is not None else len(labels))
+
+
+def class_weights(labels: list[int], mode: str) -> torch.Tensor | None:
+    """``balanced``: n / (classes x n_class) for the classes present (mean weight 1 over the samples)."""
+    if mode == "none":
+        return None
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
+    present = counts > 0
+    weights = np.ones(len(LABELS))
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def training_arguments(cfg, output_dir: Path, precision: str) -> TrainingArguments:
+    t = cfg.trainer
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        learning_rate=t.learning_rate,
+        num_train_epochs=t.num_train_epochs,
+        per_device_train_batch_size=t.per_device_train_batch_size,
+        per_device_eval_batch_size=t.per_device_eval_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        warmup_steps=float(t.warmup_ratio) if t.warmup_ratio else 0,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        save_total_limit=t.save_total_limit,
+        restore_callback_states_from_checkpoint=True,
+        logging_strategy="steps",
+        logging_steps=t.logging_steps,
+        report_to="none",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        full_determinism=t.full_determinism,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        # Batches of similar length: far less padding than shuffled batches on CPU.
+        train_sampling_strategy="group_by_length",
+        use_cpu=not torch.cuda.is_available(),
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        disable_tqdm=False,
+    )
+
+
+def _encode(rows: datasets.Dataset, tokenizer, max_length: int) -> datasets.Dataset:
+    encoded = tokenizer(list(rows["text"]), truncation=True, max_length=max_length)
+    return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])})
+
+
+def _trainer_metrics(eval_prediction) -> dict:
+    pred = eval_prediction.predictions.argmax(-1)
+    return {"macro_f1": macro_f1([LABELS[i] for i in eval_prediction.label_ids], [LABELS[i] for i in pred])}
+
+
+def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts: list[str], resume: bool):
+    """Train (or, when resuming, finish or reuse) one phase; return its result, model and tokenizer.
+
+    The model and tokenizer are returned only for the final phase, which is exported.
+    """
+    state = process_state()
+    phase_dir = run_dir / "checkpoints" / phase.name
+    result_path = phase_dir / RESULT_FILE
+    if resume and result_path.is_file():
+        state.print(f"{phase.name}: finished before, reusing its predictions")
+        result = PhaseResult(**json.loads(result_path.read_text(encoding="utf-8")))
+        if phase.name != "final":
+            return result, None, None
+        model_dir = phase_dir / FINAL_MODEL_DIR
+        return (
+            result,
+            AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True),
+            AutoTokenizer.from_pretrained(model_dir),
+        )
+
+    precision = training_precision(cfg.trainer.precision)
+    tokenizer = loader.tokenizer(list(phase.train["text"]) + extra_texts)
+    max_length = cfg.trainer.max_length
+    set_seed(cfg.seed)
+    model = loader.model(tokenizer)
+    callbacks = []
+    if cfg.trainer.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience))
+    if state.is_main_process:
+        callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard" / phase.name))))
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(cfg, phase_dir, precision),
+        train_dataset=_encode(phase.train, tokenizer, max_length),
+        eval_dataset=_encode(phase.validation, tokenizer, max_length),
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=_trainer_metrics,
+        compute_loss_func=WeightedCrossEntropy(class_weights(list(phase.train["label"]), cfg.trainer.class_weights)),
+        callbacks=callbacks,
+    )
+    checkpoint = get_last_checkpoint(str(phase_dir)) if resume and phase_dir.is_dir() else None
+    if checkpoint:
+        state.print(f"{phase.name}: resuming from {checkpoint}")
+    output = trainer.train(resume_from_checkpoint=checkpoint)
+    predictions, eval_seconds = predict(trainer, phase.test, max_length)
+    result = PhaseResult(
+        predictions=[record | ({"fold": phase.fold} if phase.fold is not None else {}) for record in predictions],
+        train_seconds=output.metrics["train_runtime"],
+        train_samples_per_second=output.metrics["train_samples_per_second"],
+        eval_sentences_per_second=len(predictions) / eval_seconds,
+        num_parameters=trainer.model.num_parameters(),
+    )
+    if phase.name == "final":
+        trainer.save_model(str(phase_dir / FINAL_MODEL_DIR))
+    if state.is_main_process:
+        write_json(result_path, result.__dict__)
+    state.wait_for_everyone()
+    return result, (trainer.model if phase.name == "final" else None), (tokenizer if phase.name == "final" else None)
+
+
+def predict(trainer: Trainer, rows: datasets.Dataset, max_length: int) -> tuple[list[dict], float]:
+    """Prediction records for ``rows`` in their order, and the seconds it took.
+
+    Rows are predicted shortest first, so batches need little padding, and the Trainer is
+    switched to sequential batches: length grouping would shuffle them.
+    """
+    encoded = _encode(rows, trainer.processing_class, max_length)
+    order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+    trainer.args.train_sampling_strategy = "sequential"
+    start = time.perf_counter()
+    logits = trainer.predict(encoded.select(order)).predictions
+    seconds = time.perf_counter() - start
+    probs = np.empty_like(logits, dtype=np.float64)
+    probs[order] = torch.softmax(torch.from_numpy(logits).double(), dim=-1).numpy()
+    records = []
+    for row, p in zip(rows, probs):
+        records.append({
+            "article_id": row["article_id"],
+            "sentence_index": row["sentence_index"],
+            "text": row["text"],
+            "gold": LABELS[row["label"]],
+            "pred": ID2LABEL[int(p.argmax())],
+            "probs": {label: round(float(p[i]), 6) for i, label in enumerate(LABELS)},
+        })
+    return records, seconds
+
+
+def remove_checkpoints(run_dir: Path) -> None:
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
