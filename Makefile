@@ -18,11 +18,23 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo needs no download: the mini model is built and trained locally.
+RUN := HF_HUB_OFFLINE=1 $(BIN)/python
+
+# Two quickstart runs that differ only in their seed, the seed articles labeled by the
+# first, and the two runs compared: are they really different?
 demo: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m train.dataset
+	$(RUN) -m train experiment=quickstart seed=1 run_name=quickstart-seed1
+	$(RUN) -m train experiment=quickstart seed=2 run_name=quickstart-seed2
+	$(RUN) scripts/predict.py --model models/quickstart-seed1 seeds/ \
+		--output runs/quickstart-seed1/seeds-labeled.jsonl --html runs/quickstart-seed1/seeds-labeled.html
+	$(RUN) scripts/compare_reports.py runs/quickstart-seed1 runs/quickstart-seed2 \
+		--output runs/quickstart-comparison.md
+	@cat runs/quickstart-comparison.md
+	@printf "\nlabeled seeds: runs/quickstart-seed1/seeds-labeled.html\ncomparison:    runs/quickstart-comparison.md\n"
 
 test: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	$(RUN) -m pytest
 
 clean:
 	rm -rf data/processed runs

@@ -108,4 +108,4 @@ def test_default_model_without_the_hub_fails_fast_with_the_ways_out(offline, tmp
     for way_out in ("model=mini", "model.name_or_path=/path/to/model", "HF_HUB_OFFLINE=1"):
         assert way_out in process.stderr
     assert elapsed < 30, f"took {elapsed:.0f} s"  # the Hub's own retries take 25 s or more after start-up
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("report.json"))
+    assert not any((tmp_path / "runs").iterdir())  # no run folder left behind by the failed run

@@ -18,6 +18,7 @@ import functools
 import math
 import os
 import re
+import shutil
 import sys
 from collections import Counter
 from datetime import datetime
@@ -79,9 +80,27 @@ def main() -> None:
 @hydra.main(config_path=str(paths.CONFIG_DIR), config_name="train", version_base="1.3")
 @exit_on_error
 def run(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        train_and_export(cfg, run_dir)
+    except KalimatError:
+        discard_empty_run_dir(run_dir)
+        raise
+
+
+def discard_empty_run_dir(run_dir: Path) -> None:
+    """Remove the folder Hydra made for a run that stopped before it produced anything.
+
+    A bad override or an unreachable model would otherwise leave ``runs/`` littered with
+    folders holding only Hydra's bookkeeping, which look like runs to ``compare_reports``.
+    """
+    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= {".hydra", "train.log"}:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def train_and_export(cfg: DictConfig, run_dir: Path) -> None:
     check_config(cfg)
     state = process_state()
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
     # In a multirun Hydra names each job's folder <run_name>-<job number>; that folder
     # name is the run's name everywhere (report, export), so jobs never collide.
     run_name = run_dir.name
