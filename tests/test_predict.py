@@ -1,0 +1,290 @@
+"""kalimat-predict end to end: every input form, every output form, resume, and every bad input."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from inference_fixtures import SEEDS, model_dir  # noqa: F401 (model_dir is a fixture)
+
+from train.labels import LABELS
+from train.predict import main
+from train.predictor import Predictor
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD_KEYS = ["article_id", "sentence_index", "text", "label", "score", "probs"]
+
+
+def predict(capsys, *argv, expect_exit: int = 0) -> tuple[str, str]:
+    """Run kalimat-predict in this process; return (stdout, stderr)."""
+    if expect_exit:
+        with pytest.raises(SystemExit) as exited:
+            main([*map(str, argv)])
+        assert exited.value.code == expect_exit
+    else:
+        main([*map(str, argv)])
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    path = tmp_path / "articles.jsonl"
+    path.write_text(
+        json.dumps({"id": "raw", "text": "Logo Bloomberg Technoz\n\nPresiden tiba di Jakarta. Ia disambut 500 orang."}) + "\n"
+        + json.dumps({"id": "split", "sentences": ["Kalimat tanpa titik", "Dua. Tiga."]}) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+# ---------------------------------------------------------------- input forms
+
+
+def test_seed_folder_prints_labeled_sentences(capsys, model_dir):
+    out, err = predict(capsys, "--model", model_dir, SEEDS)
+    rows = records(out)
+    assert [list(r) for r in rows] == [RECORD_KEYS] * len(rows)
+    ids = [r["article_id"] for r in rows]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    first = [r for r in rows if r["article_id"] == ids[0]]
+    assert [r["sentence_index"] for r in first] == list(range(len(first)))
+    for r in rows:
+        assert list(r["probs"]) == list(LABELS)
+        assert r["label"] == max(r["probs"], key=r["probs"].get) and r["score"] == r["probs"][r["label"]]
+    assert "Logo Bloomberg Technoz" not in {r["text"] for r in rows}  # cleaned like the training data
+    assert f"summary: 5 articles (0 empty, 0 resumed), {len(rows)} sentences" in err
+
+
+def test_txt_file_is_one_article(capsys, model_dir, tmp_path):
+    path = tmp_path / "berita.txt"
+    path.write_text("Presiden tiba di Jakarta. Ia disambut 500 orang.", encoding="utf-8")
+    rows = records(predict(capsys, "--model", model_dir, path)[0])
+    assert [(r["article_id"], r["text"]) for r in rows] == [
+        ("berita", "Presiden tiba di Jakarta."), ("berita", "Ia disambut 500 orang.")]
+
+
+def test_folder_is_read_recursively_in_sorted_order(capsys, model_dir, tmp_path, jsonl):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b" / "x.txt").write_text("Kalimat dari b.", encoding="utf-8")
+    (tmp_path / "a" / "y.txt").write_text("Kalimat dari a.", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("Bukan artikel.", encoding="utf-8")
+    rows = records(predict(capsys, "--model", model_dir, tmp_path)[0])
+    assert list(dict.fromkeys(r["article_id"] for r in rows)) == ["a/y", "raw", "split", "b/x"]
+
+
+def test_jsonl_raw_text_is_cleaned_and_split_and_sentences_are_kept(capsys, model_dir, jsonl):
+    rows = records(predict(capsys, "--model", model_dir, jsonl)[0])
+    assert [(r["article_id"], r["text"]) for r in rows] == [
+        ("raw", "Presiden tiba di Jakarta."), ("raw", "Ia disambut 500 orang."),
+        ("split", "Kalimat tanpa titik"), ("split", "Dua. Tiga."),
+    ]
+
+
+def test_standard_input(capsys, model_dir, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Satu kalimat. Dua kalimat.".encode())))
+    rows = records(predict(capsys, "--model", model_dir, "-")[0])
+    assert [(r["article_id"], r["sentence_index"]) for r in rows] == [("stdin", 0), ("stdin", 1)]
+
+
+def test_batching_and_chunking_do_not_change_predictions(capsys, model_dir):
+    batched = records(predict(capsys, "--model", model_dir, "--precision", "fp32", SEEDS)[0])
+    one_by_one = records(predict(capsys, "--model", model_dir, "--precision", "fp32",
+                                 "--batch-size", "1", "--chunk-sentences", "1", SEEDS)[0])
+    assert [(r["article_id"], r["text"], r["label"]) for r in batched] == [
+        (r["article_id"], r["text"], r["label"]) for r in one_by_one]
+    for a, b in zip(batched, one_by_one):
+        assert a["probs"] == pytest.approx(b["probs"], abs=2e-4)
+
+
+# ---------------------------------------------------------------- output forms
+
+
+def test_csv_has_the_jsonl_fields(capsys, model_dir, jsonl):
+    expected = records(predict(capsys, "--model", model_dir, jsonl)[0])
+    out, _ = predict(capsys, "--model", model_dir, "--format", "csv", jsonl)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == RECORD_KEYS[:5] + [f"prob_{label}" for label in LABELS]
+    assert [(r["article_id"], int(r["sentence_index"]), r["text"], r["label"], float(r["score"])) for r in rows] == [
+        (r["article_id"], r["sentence_index"], r["text"], r["label"], r["score"]) for r in expected]
+    assert [float(rows[0][f"prob_{label}"]) for label in LABELS] == list(expected[0]["probs"].values())
+
+
+def test_output_file_and_html_page_escape_text(capsys, model_dir, tmp_path):
+    source = tmp_path / "x.jsonl"
+    source.write_text(json.dumps({"id": "<b>id</b>", "sentences": ["Ia menulis <script>alert(1)</script> & pergi."]}) + "\n")
+    out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl",
+                       "--html", tmp_path / "page.html", source)
+    assert out == "" and "summary: 1 articles" in err
+    assert records((tmp_path / "out.jsonl").read_text())[0]["text"] == "Ia menulis <script>alert(1)</script> & pergi."
+    page = (tmp_path / "page.html").read_text()
+    assert "<script>" not in page and "<b>id" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; pergi." in page and "&lt;b&gt;id&lt;/b&gt;" in page
+    assert all(f'class="{label}"' in page for label in LABELS)  # the legend
+    assert page.count('class="counts"') == 2  # the article's counts and the totals
+    assert sorted(os.listdir(tmp_path)) == ["out.jsonl", "page.html", "x.jsonl"]  # no partial files left
+
+
+# ---------------------------------------------------------------- resume
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_path, monkeypatch, fmt):
+    # One article a chunk in every run, so each article is batched the same way whatever
+    # the run resumed from (int8 scales activations per batch; see train.predictor).
+    clean = tmp_path / f"clean.{fmt}"
+    predict(capsys, "--model", model_dir, "--format", fmt, "--output", clean, "--chunk-sentences", "1", SEEDS)
+
+    output = tmp_path / f"out.{fmt}"
+    calls = []
+    real_predict = Predictor.predict
+
+    def interrupted_on_third_chunk(self, sentences):
+        calls.append(len(sentences))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_predict(self, sentences)
+
+    monkeypatch.setattr(Predictor, "predict", interrupted_on_third_chunk)
+    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output,
+                     "--chunk-sentences", "1", SEEDS, expect_exit=130)
+    assert "--resume" in err and not output.exists()
+    partial = Path(f"{output}.partial")
+    with open(partial, "a", encoding="utf-8") as handle:
+        handle.write('"cut-off line')  # as if killed in the middle of a write
+    monkeypatch.setattr(Predictor, "predict", real_predict)
+
+    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output, "--resume",
+                     "--chunk-sentences", "1", SEEDS)
+    assert output.read_text() == clean.read_text() and not partial.exists()
+    assert "5 articles (0 empty, 1 resumed)" in err  # the second article may have been cut short
+
+    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output, "--resume",
+                     "--chunk-sentences", "1", SEEDS)
+    assert output.read_text() == clean.read_text()
+    assert "(0 empty, 4 resumed)" in err  # a finished output: only its last article is labeled again
+
+
+def test_resume_with_other_inputs_is_refused(capsys, model_dir, tmp_path, jsonl):
+    output = tmp_path / "out.jsonl"
+    predict(capsys, "--model", model_dir, "--output", output, SEEDS)
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--resume", jsonl, expect_exit=2)
+    assert "same inputs" in error_line(err)
+
+
+def test_resume_needs_an_output_file(capsys, model_dir):
+    _, err = predict(capsys, "--model", model_dir, "--resume", SEEDS, expect_exit=2)
+    assert "--resume needs --output" in err
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_missing_input_path(capsys, model_dir, tmp_path):
+    _, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl", tmp_path / "absent.txt",
+                     expect_exit=2)
+    assert "no such file" in error_line(err)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("labels", "id2label/label2id"),
+    ("weights", "no model weights"),
+    ("pickle", "safe_serialization"),
+])
+def test_bad_model_folder(capsys, model_dir, tmp_path, damage, message):
+    broken = tmp_path / "model"
+    broken.mkdir()
+    for name in os.listdir(model_dir):
+        (broken / name).write_bytes((model_dir / name).read_bytes())
+    if damage == "labels":
+        config = json.loads((broken / "config.json").read_text())
+        del config["id2label"], config["label2id"]
+        (broken / "config.json").write_text(json.dumps(config))
+    else:
+        (broken / "model.safetensors").unlink()
+    if damage == "pickle":
+        torch.save({}, broken / "pytorch_model.bin")
+    _, err = predict(capsys, "--model", broken, "--output", tmp_path / "out.jsonl", SEEDS, expect_exit=2)
+    assert message in error_line(err)
+    assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x00\x01\x02binary", "binary file"),
+    ("Berita dalam Latin-1: café.".encode("latin-1"), "not valid UTF-8"),
+])
+def test_binary_or_undecodable_file(capsys, model_dir, tmp_path, content, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    out, err = predict(capsys, "--model", model_dir, SEEDS, bad, expect_exit=2)
+    assert message in error_line(err) and str(bad) in err
+    assert out == ""  # checked before the first record, even on standard output
+
+
+def test_malformed_jsonl_line_names_file_and_line(capsys, model_dir, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": "Satu kalimat."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n')
+    out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl", bad, expect_exit=2)
+    assert f"{bad}:2: malformed JSON" in error_line(err)
+    assert sorted(os.listdir(tmp_path)) == ["bad.jsonl"]
+
+    out, err = predict(capsys, "--model", model_dir, "--skip-bad", bad)
+    assert [r["article_id"] for r in records(out)] == ["a", "c"]
+    assert f"warning: skipped: {bad}:2: malformed JSON" in err and "summary: 2 articles" in err
+
+
+def test_empty_article_is_reported_not_fatal(capsys, model_dir, tmp_path):
+    (tmp_path / "a.txt").write_text("Satu kalimat.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("  \n\n ", encoding="utf-8")
+    out, err = predict(capsys, "--model", model_dir, tmp_path)
+    assert [r["article_id"] for r in records(out)] == ["a"]
+    assert "warning:" in err and "'b' is empty" in err
+    assert "summary: 2 articles (1 empty, 0 resumed), 1 sentences" in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu(capsys, model_dir):
+    _, err = predict(capsys, "--model", model_dir, "--device", "cuda", SEEDS, expect_exit=2)
+    assert "no CUDA GPU" in error_line(err)
+
+
+# ---------------------------------------------------------------- many processes
+
+
+@pytest.mark.slow
+def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
+    # One article a chunk, so both runs batch every article alike; the processes run on
+    # one thread each, which may move probabilities in the last digits, never the order.
+    options = ["--model", str(model_dir), "--chunk-sentences", "1", str(SEEDS), str(jsonl)]
+    single = tmp_path / "single.jsonl"
+    main(["--output", str(single), *options])
+    merged = tmp_path / "merged.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "scripts" / "predict.py"),
+         "--output", str(merged), *options],
+        check=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    expected, got = records(single.read_text()), records(merged.read_text())
+    assert [(r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in got] == [
+        (r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in expected]
+    for a, b in zip(got, expected):
+        assert a["probs"] == pytest.approx(b["probs"], abs=2e-3)
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "merged.jsonl", "single.jsonl"]

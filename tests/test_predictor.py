@@ -1,0 +1,131 @@
+"""The inference engine: what it refuses to load, and that speed tricks never change answers."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from inference_fixtures import model_dir, rule_label, seed_sentences  # noqa: F401 (model_dir is a fixture)
+
+from train.errors import KalimatError
+from train.labels import LABELS
+from train.predictor import Predictor, check_model_dir, label_agreement, resolve_device, resolve_precision
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return seed_sentences()
+
+
+def copy_model(model_dir, tmp_path):
+    return shutil.copytree(model_dir, tmp_path / "model")
+
+
+def test_tokenizer_knows_the_seed_words(model_dir, sentences):
+    tokenizer = Predictor(model_dir, precision="fp32").tokenizer
+    tokens = [t for s in sentences[:20] for t in tokenizer.tokenize(s)]
+    assert tokens.count(tokenizer.unk_token) / len(tokens) < 0.05
+
+
+def test_batched_length_sorted_predictions_keep_input_order(model_dir, sentences):
+    sentences = sentences[:48]  # six batches of mixed lengths
+    batched = Predictor(model_dir, precision="fp32", batch_size=8).predict(sentences)
+    one_by_one = Predictor(model_dir, precision="fp32", batch_size=1)
+    for sentence, prediction in zip(sentences, batched):
+        (alone,) = one_by_one.predict([sentence])
+        assert prediction.label == alone.label
+        assert prediction.probs == pytest.approx(alone.probs, abs=1e-4)
+
+
+def test_prediction_fields(model_dir, sentences):
+    (prediction,) = Predictor(model_dir, precision="fp32").predict(sentences[:1])
+    assert list(prediction.probs) == list(LABELS)
+    assert sum(prediction.probs.values()) == pytest.approx(1.0, abs=1e-5)
+    assert prediction.score == max(prediction.probs.values()) == prediction.probs[prediction.label]
+
+
+def test_trained_model_learned_its_rule(model_dir, sentences):
+    labels = [p.label for p in Predictor(model_dir, precision="fp32").predict(sentences)]
+    assert label_agreement(labels, [rule_label(s) for s in sentences]) > 0.95
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_lower_precisions_agree_with_fp32(model_dir, sentences, precision):
+    reference = [p.label for p in Predictor(model_dir, precision="fp32").predict(sentences)]
+    predictor = Predictor(model_dir, precision=precision)
+    assert predictor.precision == precision
+    labels = [p.label for p in predictor.predict(sentences)]
+    assert label_agreement(labels, reference) >= 0.99
+
+
+def test_int8_swaps_the_encoder_linear_layers_only(model_dir):
+    model = Predictor(model_dir, precision="int8").model
+    assert not any(type(m) is torch.nn.Linear for m in model.base_model.modules())
+    assert type(model.classifier) is torch.nn.Linear
+
+
+def test_auto_precision_is_a_concrete_one():
+    assert resolve_precision("auto", torch.device("cpu")) in ("fp32", "bf16", "int8")
+
+
+def test_label_agreement():
+    assert label_agreement(["quote", "claim"], ["quote", "opinion"]) == 0.5
+    with pytest.raises(ValueError):
+        label_agreement(["quote"], [])
+
+
+def test_int8_on_gpu_is_refused():
+    with pytest.raises(KalimatError, match="CPU only"):
+        resolve_precision("int8", torch.device("cuda"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu_is_one_line_error():
+    with pytest.raises(KalimatError, match="no CUDA GPU"):
+        resolve_device("cuda")
+
+
+def test_missing_model_folder(tmp_path):
+    with pytest.raises(KalimatError, match="no such model folder"):
+        check_model_dir(tmp_path / "absent")
+
+
+def test_model_without_label_maps(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    config = json.loads((path / "config.json").read_text())
+    del config["id2label"], config["label2id"]
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(KalimatError, match="id2label/label2id"):
+        check_model_dir(path)
+
+
+def test_model_with_other_labels(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    config = json.loads((path / "config.json").read_text())
+    config["id2label"] = {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2", "3": "LABEL_3"}
+    config["label2id"] = {v: int(k) for k, v in config["id2label"].items()}
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(KalimatError, match="must name exactly the labels"):
+        check_model_dir(path)
+
+
+def test_model_without_weights(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    (path / "model.safetensors").unlink()
+    with pytest.raises(KalimatError, match="no model weights"):
+        check_model_dir(path)
+
+
+def test_pickled_weights_are_refused(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    (path / "model.safetensors").unlink()
+    torch.save({}, path / "pytorch_model.bin")
+    with pytest.raises(KalimatError, match="safe_serialization"):
+        check_model_dir(path)
+
+
+def test_model_without_tokenizer(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    (path / "tokenizer.json").unlink()
+    with pytest.raises(KalimatError, match="no tokenizer.json"):
+        check_model_dir(path)

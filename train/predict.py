@@ -1,0 +1,460 @@
+"""Label every sentence of many articles with an exported model (``kalimat-predict``).
+
+    python scripts/predict.py --model models/<run_name> [--output FILE] [--format jsonl|csv]
+        [--html FILE] [--batch-size N] [--device auto|cpu|cuda] [--precision auto|fp32|bf16|int8]
+        [--resume] [--skip-bad] INPUT...
+
+Inputs are read by :func:`train.articles.read_articles` and cleaned and split by the
+model's own :class:`~train.preprocess.Preprocessor`, exactly as its training data was.
+
+How a run goes:
+
+* Checked first: the input paths, then every input file read once without the model
+  (cheap next to inference), then the model folder. A bad file or JSONL line therefore
+  stops the run before any output is written, even to standard output. Standard input
+  cannot be read twice, so it is checked as it is labeled.
+* Streamed: articles are read lazily and labeled in chunks of about ``--chunk-sentences``
+  sentences (batched across articles, sorted by length), and each chunk's records are
+  written before the next chunk is read, so memory stays flat however long the input.
+* All or nothing: with ``--output FILE`` records go to ``FILE.partial``, which becomes
+  ``FILE`` only when the run succeeds; the ``--html`` page is written the same way.
+* Resumable: an interrupted run leaves ``FILE.partial``. ``--resume`` keeps the complete
+  articles at its start (or of ``FILE``), drops a trailing incomplete one and labels the
+  rest, so the result equals an uninterrupted run.
+* Parallel: under ``accelerate launch`` every process labels every N-th article into a
+  shard file beside the output; the main process merges the shards in article order into
+  one output. The processes must share a file system (one machine, or a shared disk).
+"""
+
+import argparse
+import csv
+import html
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from itertools import chain, count
+from pathlib import Path
+
+from accelerate import PartialState
+from accelerate.utils import broadcast_object_list
+from tqdm.auto import tqdm
+from transformers.utils import logging as hf_logging
+
+from .articles import read_articles
+from .atomic import atomic_file
+from .errors import KalimatError, exit_on_error
+from .labels import LABELS
+from .predictor import DEVICES, PRECISIONS, Predictor, resolve_device
+from .preprocess import Preprocessor
+
+CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]
+COLOURS = {"claim": "#cfe2ff", "quote": "#d1f0d6", "opinion": "#ffe3b3", "background": "#eceff1"}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="kalimat-predict",
+        description="Label every sentence of Indonesian news articles as claim, quote, opinion or background.",
+        epilog=(
+            "Output: one record per sentence, in article and sentence order: article_id, "
+            "sentence_index (from 0), text, label, score (the label's probability) and probs "
+            "(all four labels; CSV columns prob_<label>). A summary goes to standard error. "
+            "With --output FILE the file appears only when the run succeeds; an interrupted run "
+            "leaves FILE.partial for --resume. Bad input stops the run with exit status 2 before "
+            "any output is written (standard input is checked as it is read). "
+            "For many processes or GPUs: accelerate launch scripts/predict.py ..."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help=".txt file (one article), folder (its .txt and .jsonl files, recursively), "
+                        '.jsonl file ({"id", "text"} or {"id", "sentences"} a line), or - for standard input')
+    parser.add_argument("--model", required=True, help="exported model folder, e.g. models/<run_name>")
+    parser.add_argument("--output", type=Path, help="write records here instead of standard output")
+    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default: jsonl)")
+    parser.add_argument("--html", type=Path, help="also write a readable page: sentences coloured by label")
+    parser.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: 32)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when available, else cpu")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto: bf16 on CPUs with AMX and on GPUs that support it, int8 on other "
+                        "x86 CPUs, else fp32; fp32 forces the plain model (default: auto)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the articles already in --output (or its .partial file) and label the rest")
+    parser.add_argument("--skip-bad", action="store_true",
+                        help="report and skip unreadable files and malformed JSONL lines instead of stopping")
+    parser.add_argument("--chunk-sentences", type=int, default=2048,
+                        help="sentences labeled together; memory grows with it (default: 2048)")
+    args = parser.parse_args(argv)
+    if args.resume and args.output is None:
+        parser.error("--resume needs --output FILE")
+    if args.chunk_sentences < 1:
+        parser.error("--chunk-sentences must be at least 1")
+    return args
+
+
+@dataclass
+class ArticleResult:
+    """One article's records; ``resumed`` ones are already in the output file."""
+
+    article_id: str
+    source: str
+    records: list[dict] = field(default_factory=list)
+    resumed: bool = False
+
+
+# ---------------------------------------------------------------- labeling
+
+
+def label_articles(articles: Iterable, preprocessor: Preprocessor, predictor: Predictor,
+                   chunk_sentences: int) -> Iterator[ArticleResult]:
+    """Label articles chunk by chunk, so one forward batch can mix sentences of many articles."""
+    chunk, size = [], 0
+    for article in articles:
+        sentences, _removed = preprocessor.article_sentences(article)
+        chunk.append((article, sentences))
+        size += len(sentences)
+        if size >= chunk_sentences:
+            yield from _label_chunk(chunk, predictor)
+            chunk, size = [], 0
+    yield from _label_chunk(chunk, predictor)
+
+
+def _label_chunk(chunk, predictor: Predictor) -> Iterator[ArticleResult]:
+    predictions = iter(predictor.predict([s for _, sentences in chunk for s in sentences]))
+    for article, sentences in chunk:
+        records = []
+        for index, sentence in enumerate(sentences):
+            prediction = next(predictions)
+            records.append({
+                "article_id": article.id,
+                "sentence_index": index,
+                "text": sentence,
+                "label": prediction.label,
+                "score": round(prediction.score, 4),
+                "probs": {label: round(p, 4) for label, p in prediction.probs.items()},
+            })
+        yield ArticleResult(article.id, article.source, records)
+
+
+def skip_resumed(articles: Iterable, done_ids: list[str], preprocessor: Preprocessor) -> Iterator:
+    """Drop the leading articles already in the output: they must come first, in order.
+
+    Matched by position, not by id alone, so repeated ids in the input stay correct; an
+    article without sentences inside the resumed part left no records and is passed over.
+    """
+    position = 0
+    for article in articles:
+        if position < len(done_ids):
+            if article.id == done_ids[position]:
+                position += 1
+                continue
+            if not preprocessor.article_sentences(article)[0]:
+                continue
+            raise KalimatError(
+                f"--resume: the output holds article {done_ids[position]!r} where the inputs have "
+                f"{article.id!r}; give the same inputs as the interrupted run, or drop --resume"
+            )
+        yield article
+    if position < len(done_ids):
+        raise KalimatError("--resume: the output holds articles the inputs do not have; drop --resume")
+
+
+# ---------------------------------------------------------------- writers
+
+
+class JsonlWriter:
+    def __init__(self, handle, header: bool = True):  # JSONL has no header line
+        self.handle = handle
+
+    def write(self, result: ArticleResult) -> None:
+        for record in result.records:
+            self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    @staticmethod
+    def parse(line: str) -> dict:
+        return json.loads(line)
+
+
+class CsvWriter:
+    def __init__(self, handle, header: bool = True):
+        self.writer = csv.writer(handle, lineterminator="\n")
+        if header:
+            self.writer.writerow(CSV_COLUMNS)
+
+    def write(self, result: ArticleResult) -> None:
+        for r in result.records:
+            self.writer.writerow([r["article_id"], r["sentence_index"], r["text"], r["label"], r["score"],
+                                  *(r["probs"][label] for label in LABELS)])
+
+    @staticmethod
+    def parse(line: str) -> dict:
+        row = next(csv.reader([line]))
+        if len(row) != len(CSV_COLUMNS):
+            raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
+        return {"article_id": row[0], "sentence_index": int(row[1]), "text": row[2], "label": row[3],
+                "score": float(row[4]), "probs": dict(zip(LABELS, map(float, row[5:])))}
+
+
+WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter}
+
+
+class HtmlWriter:
+    """A page to read: each article's sentences coloured by label, with counts; all text escaped."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        legend = "".join(f'<span class="{label}">{label}</span> ' for label in LABELS)
+        styles = "".join(f".{label} {{ background: {colour}; }}\n" for label, colour in COLOURS.items())
+        handle.write(
+            '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
+            "<title>kalimat: labeled sentences</title>\n<style>\n"
+            "body { font-family: sans-serif; max-width: 50em; margin: 2em auto; line-height: 1.6; }\n"
+            "span[title] { padding: 0.1em 0.2em; border-radius: 0.2em; }\n"
+            ".legend span, .counts { padding: 0.1em 0.4em; }\n.counts { color: #555; }\n"
+            f"{styles}</style>\n</head>\n<body>\n<h1>Labeled sentences</h1>\n"
+            f'<p class="legend">Legend: {legend}</p>\n'
+        )
+
+    def write(self, result: ArticleResult) -> None:
+        counts = Counter(r["label"] for r in result.records)
+        sentences = " ".join(
+            f'<span class="{r["label"]}" title="{r["label"]} {r["score"]:.2f}">{html.escape(r["text"])}</span>'
+            for r in result.records
+        ) or "<em>empty article: no sentences</em>"
+        self.handle.write(
+            f"<section>\n<h2>{html.escape(result.article_id)}</h2>\n"
+            f'<p class="counts">{_format_counts(counts)}</p>\n<p>{sentences}</p>\n</section>\n'
+        )
+
+    def close(self, counts: Counter) -> None:
+        self.handle.write(f'<h2>All articles</h2>\n<p class="counts">{_format_counts(counts)}</p>\n</body>\n</html>\n')
+
+
+def _format_counts(counts: Counter) -> str:
+    return ", ".join(f"{label} {counts[label]}" for label in LABELS)
+
+
+# ---------------------------------------------------------------- resume
+
+
+def partial_path(output: Path) -> Path:
+    return output.with_name(output.name + ".partial")
+
+
+def scan_resumable(path: Path, fmt: str) -> tuple[int, list[str]]:
+    """Byte length of the complete articles at the start of ``path``, and their ids.
+
+    A record line without its newline is incomplete, and the last article may have been
+    cut short, so both are dropped; the article is labeled again.
+    """
+    parse = WRITERS[fmt].parse
+    done_ids, article_start, end = [], 0, 0
+    with open(path, "rb") as handle:
+        if fmt == "csv":
+            header = handle.readline()
+            if header.decode("utf-8", "replace").rstrip("\n").split(",") != CSV_COLUMNS:
+                return 0, []
+            article_start = end = len(header)
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                record = parse(raw.decode("utf-8"))
+                starts_article = record["sentence_index"] == 0
+            except (ValueError, KeyError, TypeError):
+                raise KalimatError(f"--resume: {path} is not {fmt} output of kalimat-predict; "
+                                   "drop --resume or change --format") from None
+            if starts_article:
+                done_ids.append(record["article_id"])
+                article_start = end
+            end += len(raw)
+    if len(done_ids) <= 1:
+        return 0, []
+    return article_start, done_ids[:-1]
+
+
+def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult]:
+    """The articles in the first ``length`` bytes of ``path``, for the page and the summary."""
+    parse = WRITERS[fmt].parse
+    current = None
+    with open(path, "rb") as handle:
+        if fmt == "csv":
+            handle.readline()
+        while handle.tell() < length:
+            record = parse(handle.readline().decode("utf-8"))
+            if record["sentence_index"] == 0:
+                if current is not None:
+                    yield current
+                current = ArticleResult(record["article_id"], str(path), resumed=True)
+            current.records.append(record)
+    if current is not None:
+        yield current
+
+
+def prepare_resume(output: Path, fmt: str) -> tuple[int, list[str]]:
+    """Make ``output``'s partial file hold only complete articles; return its length and their ids."""
+    partial = partial_path(output)
+    if not partial.exists():
+        if not output.exists():
+            return 0, []
+        shutil.copyfile(output, partial)
+    length, done_ids = scan_resumable(partial, fmt)
+    with open(partial, "r+b") as handle:
+        handle.truncate(length)
+    return length, done_ids
+
+
+# ---------------------------------------------------------------- sharding
+
+
+def write_shard(results: Iterable[ArticleResult], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps([result.article_id, result.source, result.records], ensure_ascii=False) + "\n")
+
+
+def merge_shards(paths: list[Path]) -> Iterator[ArticleResult]:
+    """Article k was labeled by process k mod N: read the shards round-robin to restore the order."""
+    with ExitStack() as stack:
+        shards = [stack.enter_context(open(path, encoding="utf-8")) for path in paths]
+        for k in count():
+            line = shards[k % len(shards)].readline()
+            if not line:
+                return
+            yield ArticleResult(*json.loads(line))
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Summary:
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.articles = self.empty = self.resumed = self.labeled = 0
+        self.counts = Counter()
+
+    def add(self, result: ArticleResult) -> None:
+        self.articles += 1
+        self.empty += not result.records
+        self.resumed += result.resumed
+        self.labeled += 0 if result.resumed else len(result.records)
+        self.counts.update(r["label"] for r in result.records)
+
+    def line(self, predictor: Predictor) -> str:
+        seconds = time.perf_counter() - self.start
+        return (
+            f"summary: {self.articles} articles ({self.empty} empty, {self.resumed} resumed), "
+            f"{sum(self.counts.values())} sentences: {_format_counts(self.counts)}; "
+            f"{self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
+            f"({predictor.device.type}, {predictor.precision})"
+        )
+
+
+def warn(message: str) -> None:
+    tqdm.write(f"warning: {message}", file=sys.stderr)  # above the progress bar, not through it
+
+
+def ignore(message: str) -> None:
+    """For warnings another process or an earlier pass already printed."""
+
+
+def write_results(results: Iterable[ArticleResult], args, resume_length: int, summary: Summary) -> None:
+    """Write every result to the output and the page, then move both into place."""
+    with ExitStack() as stack:
+        if args.output is None:
+            handle = sys.stdout
+        else:
+            handle = stack.enter_context(open(partial_path(args.output), "a" if resume_length else "w",
+                                              encoding="utf-8", newline=""))
+        writer = WRITERS[args.format](handle, header=not resume_length)
+        page = HtmlWriter(stack.enter_context(atomic_file(args.html))) if args.html else None
+        for result in results:
+            if not result.records:
+                warn(f"{result.source}: article {result.article_id!r} is empty after cleaning; no sentences labeled")
+            if not result.resumed:
+                writer.write(result)
+                handle.flush()
+            if page:
+                page.write(result)
+            summary.add(result)
+        if page:
+            page.close(summary.counts)
+    if args.output is not None:
+        os.replace(partial_path(args.output), args.output)
+
+
+def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
+    """Read every input once, so bad input stops the run before any output; None for stdin."""
+    if "-" in inputs:
+        return None
+    return sum(1 for _ in read_articles(inputs, skip_bad=skip_bad, warn=ignore))
+
+
+def run(args, state) -> None:
+    summary = Summary()
+    main_process = state.is_main_process
+    read_articles(args.inputs)  # a missing path stops every process here, before the model loads
+    total = count_articles(args.inputs, args.skip_bad) if main_process else None
+    preprocessor = Preprocessor.load(args.model)
+    device = resolve_device(args.device)
+    if state.num_processes > 1 and device.type == "cuda":
+        device = state.device
+    predictor = Predictor(args.model, device=device, precision=args.precision, batch_size=args.batch_size)
+
+    resume_length, done_ids, shard_dir = 0, [], None
+    if main_process and args.resume:
+        resume_length, done_ids = prepare_resume(args.output, args.format)
+    if state.num_processes > 1:
+        if main_process:
+            shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.output.parent if args.output else None)
+        shared = [done_ids, shard_dir]
+        broadcast_object_list(shared)
+        done_ids, shard_dir = shared
+
+    articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=warn if main_process else ignore)
+    articles = skip_resumed(articles, done_ids, preprocessor)
+    mine = (a for k, a in enumerate(articles) if k % state.num_processes == state.process_index)
+    share = None if total is None else -(-max(0, total - len(done_ids)) // state.num_processes)
+    results = tqdm(label_articles(mine, preprocessor, predictor, args.chunk_sentences), total=share,
+                   unit="article", file=sys.stderr, disable=None if main_process else True, delay=2)
+    resumed = resumed_results(partial_path(args.output), args.format, resume_length) if resume_length else []
+
+    try:
+        if state.num_processes == 1:
+            write_results(chain(resumed, results), args, resume_length, summary)
+        else:
+            shards = [Path(shard_dir) / f"{rank}.jsonl" for rank in range(state.num_processes)]
+            write_shard(results, shards[state.process_index])
+            state.wait_for_everyone()
+            if main_process:
+                write_results(chain(resumed, merge_shards(shards)), args, resume_length, summary)
+    finally:
+        if shard_dir and main_process:
+            shutil.rmtree(shard_dir, ignore_errors=True)
+    if main_process:
+        print(summary.line(predictor), file=sys.stderr)
+
+
+@exit_on_error
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
+    state = PartialState()
+    fresh_partial = args.output is not None and not args.resume
+    try:
+        run(args, state)
+    except KalimatError:
+        if fresh_partial and state.is_main_process:
+            partial_path(args.output).unlink(missing_ok=True)
+        raise
+    except KeyboardInterrupt:
+        if args.output is not None:
+            print(f"interrupted: {partial_path(args.output)} keeps the finished articles; "
+                  "run again with --resume to continue", file=sys.stderr)
+        sys.exit(130)
