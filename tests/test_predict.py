@@ -276,12 +276,16 @@ def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
     single = tmp_path / "single.jsonl"
     main(["--output", str(single), *options])
     merged = tmp_path / "merged.jsonl"
-    subprocess.run(
-        [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu", "--num_machines", "1",
-         "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "scripts" / "predict.py"),
-         "--output", str(merged), *options],
-        check=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    # --multi_gpu starts one process per rank through torchrun; without GPUs they share the
+    # work over gloo. (accelerate's --cpu --num_processes 2 would start a single process.)
+    launched = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         str(ROOT / "scripts" / "predict.py"), "--output", str(merged), *options],
+        check=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
     )
+    (summary,) = [line for line in launched.stderr.splitlines() if line.startswith("summary:")]
+    assert summary.endswith("2 processes)")
     expected, got = records(single.read_text()), records(merged.read_text())
     assert [(r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in got] == [
         (r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in expected]

@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 from pathlib import Path
 
-from accelerate import PartialState
 from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
 from .articles import read_articles
 from .atomic import atomic_file
+from .distributed import process_state
 from .errors import KalimatError, exit_on_error
 from .labels import LABELS
 from .predictor import DEVICES, PRECISIONS, Predictor, resolve_device
@@ -346,13 +346,13 @@ class Summary:
         self.labeled += 0 if result.resumed else len(result.records)
         self.counts.update(r["label"] for r in result.records)
 
-    def line(self, predictor: Predictor) -> str:
+    def line(self, predictor: Predictor, processes: int) -> str:
         seconds = time.perf_counter() - self.start
         return (
             f"summary: {self.articles} articles ({self.empty} empty, {self.resumed} resumed), "
             f"{sum(self.counts.values())} sentences: {_format_counts(self.counts)}; "
             f"{self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
-            f"({predictor.device.type}, {predictor.precision})"
+            f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''})"
         )
 
 
@@ -438,14 +438,14 @@ def run(args, state) -> None:
         if shard_dir and main_process:
             shutil.rmtree(shard_dir, ignore_errors=True)
     if main_process:
-        print(summary.line(predictor), file=sys.stderr)
+        print(summary.line(predictor, state.num_processes), file=sys.stderr)
 
 
 @exit_on_error
 def main(argv=None) -> None:
     args = parse_args(argv)
     hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
-    state = PartialState()
+    state = process_state()
     fresh_partial = args.output is not None and not args.resume
     try:
         run(args, state)

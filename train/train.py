@@ -34,6 +34,7 @@ from . import paths
 from .atomic import write_text
 from .baselines import run_baselines
 from .dataset import ensure_dataset, load_processed
+from .distributed import process_state
 from .errors import KalimatError, exit_on_error
 from .evaluation import compute_metrics, macro_f1_interval, summarize_cv
 from .export import export_model
@@ -44,7 +45,6 @@ from .training import (
     cv_phases,
     device_name,
     final_phase,
-    process_state,
     remove_checkpoints,
     run_phase,
     training_precision,

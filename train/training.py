@@ -16,7 +16,6 @@ from pathlib import Path
 import datasets
 import numpy as np
 import torch
-from accelerate import PartialState
 from torch.nn import functional as F
 from torch.utils.tensorboard import SummaryWriter
 from transformers import (
@@ -32,6 +31,7 @@ from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from .atomic import write_json
+from .distributed import process_state
 from .errors import KalimatError
 from .evaluation import macro_f1
 from .labels import ID2LABEL, LABELS
@@ -134,16 +134,6 @@ def training_precision(setting: str) -> str:
     if setting == "fp16" and not torch.cuda.is_available():
         raise KalimatError("trainer.precision=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")
     return setting
-
-
-def process_state() -> PartialState:
-    """This process's place in the launch (rank, count), shared with the Trainer.
-
-    Without a GPU the state must be created for CPU, or processes started by
-    ``accelerate launch --multi_gpu`` / ``torchrun`` would each train alone instead of
-    together over gloo.
-    """
-    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def device_name() -> str:
