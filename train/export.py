@@ -11,17 +11,9 @@ model="models/<run_name>")`` loads it as it is.
 from pathlib import Path
 
 from .atomic import atomic_dir, write_json, write_text
-from .labels import LABELS
+from .labels import DEFINITIONS, LABELS
 from .preprocess import Preprocessor
 from .render import Heading, Paragraph, Table, format_interval, format_number, to_markdown
-
-LABEL_MEANINGS = {
-    "claim": "a factual, checkable assertion that carries the news",
-    "quote": "a direct quotation (at least three words in quotation marks) or a sentence inside one",
-    "opinion": "a subjective main assertion: evaluation, judgment, recommendation, speculation",
-    "background": "factual context: earlier events, who someone is, schedules, general description",
-}
-
 
 def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) -> Path:
     """Write the export folder for ``model`` and ``tokenizer`` and return it."""
@@ -76,7 +68,7 @@ def _card_blocks(report: dict, model_dir: Path) -> list:
             'classify("Harga beras naik 10 persen bulan ini.")'
         ),
         Heading("Labels"),
-        Table(["id", "label", "meaning"], [[i, label, LABEL_MEANINGS[label]] for i, label in enumerate(LABELS)]),
+        Table(["id", "label", "meaning"], [[i, label, DEFINITIONS[label]] for i, label in enumerate(LABELS)]),
         Heading("Training data"),
         Paragraph(
             f"Dataset {dataset['name']} (content hash {dataset['content_hash']}): "

@@ -8,6 +8,13 @@ matrices and the order of every per-label table, so it must never be derived els
 from .errors import KalimatError
 
 LABELS: tuple[str, ...] = ("quote", "opinion", "claim", "background")
+# One-line definitions, for model cards and page legends; docs/annotation_guidelines.md has the full ones.
+DEFINITIONS: dict[str, str] = {
+    "quote": "a direct quotation (at least three words in quotation marks) or a sentence inside one",
+    "opinion": "a subjective main assertion: evaluation, judgment, recommendation, speculation",
+    "claim": "a factual, checkable assertion that carries the news",
+    "background": "factual context: earlier events, who someone is, schedules, general description",
+}
 ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
 LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
 

@@ -50,7 +50,7 @@ from .articles import read_articles
 from .atomic import atomic_file
 from .distributed import process_state
 from .errors import KalimatError, exit_on_error
-from .labels import LABELS
+from .labels import DEFINITIONS, LABELS
 from .predictor import DEVICES, PRECISIONS, Predictor, resolve_device
 from .preprocess import Preprocessor
 
@@ -209,7 +209,9 @@ class HtmlWriter:
 
     def __init__(self, handle):
         self.handle = handle
-        legend = "".join(f'<span class="{label}">{label}</span> ' for label in LABELS)
+        legend = "".join(
+            f'<span class="{label}" title="{html.escape(DEFINITIONS[label])}">{label}</span> ' for label in LABELS
+        )
         styles = "".join(f".{label} {{ background: {colour}; }}\n" for label, colour in COLOURS.items())
         handle.write(
             '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
