@@ -86,5 +86,5 @@ def _per_fold(records: list[dict]) -> list[dict]:
     for fold in sorted({r["fold"] for r in records}):
         in_fold = [r for r in records if r["fold"] == fold]
         metrics = compute_metrics([r["gold"] for r in in_fold], [r["pred"] for r in in_fold])
-        per_fold.append({**metrics, "fold": fold, "articles": len({r["article_id"] for r in in_fold})})
+        per_fold.append({**metrics, "fold": fold, "articles": sorted({r["article_id"] for r in in_fold})})
     return per_fold

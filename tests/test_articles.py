@@ -7,10 +7,11 @@ import pytest
 
 from train.articles import BadInput, read_articles
 from train.errors import KalimatError
+from train.paths import ROOT
 
 
 def test_reads_seed_folder_in_sorted_order(tmp_path):
-    ids = [a.id for a in read_articles(["seeds"])]
+    ids = [a.id for a in read_articles([str(ROOT / "seeds")])]
     assert ids == sorted(ids) and len(ids) == 5
     assert ids[0] == "000_da2521d8e10fc030"
 

@@ -12,6 +12,7 @@ from train.dataset import build_dataset, ensure_dataset, load_processed
 from train.errors import KalimatError
 from train.labels import LABELS
 from train.paths import CONFIG_DIR, ROOT
+from train.training import cv_phases
 
 SEEDS = ROOT / "seeds"
 ANNOTATIONS = ROOT / "data" / "annotations" / "seeds.jsonl"
@@ -70,8 +71,18 @@ def test_outputs_agree_and_splits_are_grouped_by_article(tmp_path):
 def test_same_inputs_give_the_same_content_hash(tmp_path):
     first = load_processed(build_dataset(dataset_cfg(tmp_path / "a")))[1]["content_hash"]
     second = load_processed(build_dataset(dataset_cfg(tmp_path / "b")))[1]["content_hash"]
-    other_seed = load_processed(build_dataset(dataset_cfg(tmp_path / "c", "data.split.seed=7")))[1]
-    assert first == second != other_seed["content_hash"]
+    # Folds are a training setting: the same sentences, labels and splits hash the same.
+    three_folds = load_processed(build_dataset(dataset_cfg(tmp_path / "c", "data.folds=3")))[1]
+    other_split = load_processed(build_dataset(dataset_cfg(tmp_path / "d", "data.split.seed=7")))[1]
+    assert first == second == three_folds["content_hash"] != other_split["content_hash"]
+
+
+def test_dataset_folds_are_the_folds_training_uses(tmp_path):
+    out = build_dataset(dataset_cfg(tmp_path))
+    dataset, _ = load_processed(out)
+    fold_of = {r["article_id"]: r["fold"] for r in read_jsonl(out / "sentences.jsonl")}
+    phases = cv_phases(dataset, 5, seed=42)  # cv.folds=5, cv.seed = data.split.seed
+    assert {article: phase.fold for phase in phases for article in phase.test_articles} == fold_of
 
 
 def test_a_changed_sentence_is_reported_not_relabeled(tmp_path, seeds_copy, capsys):
@@ -163,6 +174,10 @@ def test_ensure_dataset_rebuilds_only_when_inputs_change(tmp_path, seeds_copy):
     out = ensure_dataset(cfg)
     stamp = (out / "metadata.json").stat().st_mtime_ns
     assert ensure_dataset(cfg) == out and (out / "metadata.json").stat().st_mtime_ns == stamp
+    annotations = tmp_path / "annotations.jsonl"  # a relabeled sentence is a changed input too
+    annotations.write_text(ANNOTATIONS.read_text(encoding="utf-8").replace('"label": "background"', '"label": "claim"', 1))
+    ensure_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", f"data.annotations={annotations}"))
+    assert (out / "metadata.json").stat().st_mtime_ns != stamp
     extra = seeds_copy / "005_new.txt"
     extra.write_text("Sebuah artikel baru. Isinya pendek.", encoding="utf-8")
     cfg = dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", "data.allow_unlabeled_sentences=true")

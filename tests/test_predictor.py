@@ -7,6 +7,7 @@ import pytest
 import torch
 from inference_fixtures import model_dir, rule_label, seed_sentences  # noqa: F401 (model_dir is a fixture)
 
+from train import predictor as predictor_module
 from train.errors import KalimatError
 from train.labels import LABELS
 from train.predictor import Predictor, check_model_dir, label_agreement, resolve_device, resolve_precision
@@ -64,8 +65,16 @@ def test_int8_swaps_the_encoder_linear_layers_only(model_dir):
     assert type(model.classifier) is torch.nn.Linear
 
 
-def test_auto_precision_is_a_concrete_one():
-    assert resolve_precision("auto", torch.device("cpu")) in ("fp32", "bf16", "int8")
+@pytest.mark.parametrize("amx, int8_kernels, expected", [
+    (True, True, "bf16"),
+    (False, True, "int8"),
+    (False, False, "fp32"),
+])
+def test_auto_precision_follows_the_cpu(monkeypatch, amx, int8_kernels, expected):
+    monkeypatch.setattr(predictor_module, "cpu_has_amx", lambda: amx)
+    monkeypatch.setattr(predictor_module, "cpu_has_int8_kernels", lambda: int8_kernels)
+    assert resolve_precision("auto", torch.device("cpu")) == expected
+    assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
 
 
 def test_label_agreement():

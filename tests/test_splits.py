@@ -28,6 +28,8 @@ def test_few_articles_still_get_one_validation_and_one_test_article():
         assign_splits(["x", "y"], 0.2, 0.2, seed=0)
     with pytest.raises(KalimatError, match="fractions"):
         assign_splits(ARTICLES, 0.6, 0.5, seed=0)
+    with pytest.raises(KalimatError, match="fractions"):  # training needs validation articles
+        assign_splits(ARTICLES, 0, 0.2, seed=0)
 
 
 def test_folds_are_balanced_and_leave_one_article_out_when_few():
@@ -36,5 +38,5 @@ def test_folds_are_balanced_and_leave_one_article_out_when_few():
     assert folds == assign_folds(ARTICLES, k=4, seed=5)
     few = assign_folds(["x", "y", "z"], k=5, seed=5)
     assert sorted(few.values()) == [0, 1, 2]
-    with pytest.raises(KalimatError, match="at least 2 folds"):
-        assign_folds(ARTICLES, k=1, seed=0)
+    with pytest.raises(KalimatError, match="^data.folds=2: .*at least 3 folds; set data.folds=3"):
+        assign_folds(ARTICLES, k=2, seed=0, key="data.folds")

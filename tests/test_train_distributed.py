@@ -13,7 +13,7 @@ ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent))
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_write_one_report_and_one_export(run_train):
+def test_two_cpu_processes_write_one_report_and_one_export(run_train, processed_dir):
     # --multi_gpu starts one process per rank through torchrun; without GPUs they train together over gloo.
     launcher = (
         ACCELERATE, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
@@ -29,8 +29,12 @@ def test_two_cpu_processes_write_one_report_and_one_export(run_train):
     assert report["hyperparameters"]["processes"] == 2
     # Predictions gathered from both processes: every sentence once, none lost or doubled.
     cv_records = [json.loads(line) for line in (run_dir / "cv_predictions.jsonl").read_text().splitlines()]
-    assert len({(r["article_id"], r["sentence_index"]) for r in cv_records}) == len(cv_records)
+    sentences = (processed_dir / "seeds" / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    gold = [r for r in map(json.loads, sentences) if r["label_source"] == "gold"]
+    assert sorted((r["article_id"], r["sentence_index"]) for r in cv_records) == sorted(
+        (r["article_id"], r["sentence_index"]) for r in gold
+    )
     test_records = (run_dir / "predictions.jsonl").read_text().splitlines()
-    assert len(test_records) == report["evaluation"]["num_sentences"]
+    assert len(test_records) == sum(r["split"] == "test" for r in gold) == report["evaluation"]["num_sentences"]
     assert process.stdout.count("report: ") == 1
     assert (model_dir / "model.safetensors").is_file()

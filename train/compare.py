@@ -93,7 +93,7 @@ class PairedTest:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        prog="compare_reports.py",
+        prog="kalimat-compare",
         description="Compare kalimat training runs from their report.json files, with paired significance tests.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_OR_REPORT",

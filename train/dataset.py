@@ -29,6 +29,7 @@ from .atomic import atomic_dir
 from .errors import KalimatError, exit_on_error
 from .labels import LABELS
 from .preprocess import Preprocessor
+from .render import Heading, Paragraph, Table, to_markdown
 from .splits import assign_folds, assign_splits
 from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
 
@@ -96,10 +97,16 @@ def input_fingerprint(cfg: DictConfig) -> str:
 
 
 def content_hash(records: list[dict]) -> str:
-    """Hash of the dataset's content: reports quote it, so runs on different data differ."""
+    """Hash of the dataset's content: reports quote it, so runs on different data differ.
+
+    Fold numbers are left out: cross-validation folds are a training setting
+    (``cv.folds``, recorded in each report), and the same sentences, labels and splits
+    must hash the same whatever ``data.folds`` says.
+    """
     digest = hashlib.sha256()
     for record in records:
-        digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        content = {key: value for key, value in record.items() if key != "fold"}
+        digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
         digest.update(b"\n")
     return digest.hexdigest()[:16]
 
@@ -156,7 +163,10 @@ def build_records(cfg: DictConfig) -> tuple[list[dict], dict[str, list[str]]]:
     _report_matching(match, data.allow_unmatched_annotations, data.allow_unlabeled_sentences, data.annotations)
 
     split_of = assign_splits(sentences, data.split.validation, data.split.test, data.split.seed)
-    fold_of = assign_folds(sentences, data.folds, data.split.seed)
+    # Folds over the articles with gold labels, exactly as `python -m train cv.folds=k`
+    # makes them for k = data.folds; weak-only articles (fold -1) always train.
+    gold_articles = sorted({article_id for article_id, _ in match.labels})
+    fold_of = assign_folds(gold_articles, data.folds, data.split.seed, key="data.folds")
     records = []
     for article in articles:
         texts = sentences[article.id]
@@ -167,15 +177,9 @@ def build_records(cfg: DictConfig) -> tuple[list[dict], dict[str, list[str]]]:
                 "article_id": article.id, "sentence_index": index, "text": text,
                 "label": gold or weak, "label_source": "gold" if gold else "weak",
                 "rules": rules, "weak_label": weak,
-                "split": split_of[article.id], "fold": fold_of[article.id],
+                "split": split_of[article.id], "fold": fold_of.get(article.id, -1),
             })
     return records, removed
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def dataset_card(name: str, records: list[dict], removed: dict[str, list[str]], hash_: str) -> str:
@@ -184,32 +188,30 @@ def dataset_card(name: str, records: list[dict], removed: dict[str, list[str]], 
     articles = list(dict.fromkeys(r["article_id"] for r in records))
     by_article = {a: [r for r in records if r["article_id"] == a] for a in articles}
     sources = Counter(r["label_source"] for r in records)
-    quality = rule_quality(records)
-    parts = [
-        f"# Dataset card: {name}",
-        f"Content hash: `{hash_}` (reports quote it; runs on data with another hash are not comparable).",
-        f"{len(records)} sentences from {len(articles)} articles. Label sources: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())) + ".",
-        "## Labels per split",
-        _table(["split", *LABELS, "total"],
-               [[s, *(by_split[s][lab] for lab in LABELS), sum(by_split[s].values())] for s in SPLITS]),
-        "## Articles",
-        _table(["article", "split", "fold", "sentences", *LABELS],
-               [[a, rs[0]["split"], rs[0]["fold"], len(rs), *(sum(r["label"] == lab for r in rs) for lab in LABELS)]
-                for a, rs in by_article.items()]),
-        "## Labeling functions",
-        "Coverage over all sentences; accuracy of the function's vote against the gold labels where it fired.",
-        _table(["function", "votes", "fired", "coverage", "accuracy on gold"],
-               [[q["rule"], q["votes"], q["fired"], f"{q['coverage']:.0%}",
-                 "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"] for q in quality]),
-        "## Cleaning log",
-        "What the cleaning patterns (`configs/cleaning/`) removed from each article.",
+    blocks = [
+        Heading(f"Dataset card: {name}", 1),
+        Paragraph(f"Content hash: {hash_} (reports quote it; runs on data with another hash are not comparable)."),
+        Paragraph(f"{len(records)} sentences from {len(articles)} articles. Label sources: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())) + "."),
+        Heading("Labels per split"),
+        Table(["split", *LABELS, "total"],
+              [[s, *(by_split[s][lab] for lab in LABELS), sum(by_split[s].values())] for s in SPLITS]),
+        Heading("Articles"),
+        Paragraph("fold: the article's cross-validation fold for cv.folds=data.folds (-1: weak labels only, always trains)."),
+        Table(["article", "split", "fold", "sentences", *LABELS],
+              [[a, rs[0]["split"], rs[0]["fold"], len(rs), *(sum(r["label"] == lab for r in rs) for lab in LABELS)]
+               for a, rs in by_article.items()]),
+        Heading("Labeling functions"),
+        Paragraph("Coverage over all sentences; accuracy of the function's vote against the gold labels where it fired."),
+        Table(["function", "votes", "fired", "coverage", "accuracy on gold"],
+              [[q["rule"], q["votes"], q["fired"], f"{q['coverage']:.0%}",
+                "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"]
+               for q in rule_quality(records)]),
+        Heading("Cleaning log"),
+        Paragraph("What the cleaning patterns (configs/cleaning/) removed from each article."),
+        Table(["article", "removed"], [[a, "; ".join(removed.get(a, [])) or "nothing"] for a in articles]),
     ]
-    for article in articles:
-        cut = removed.get(article, [])
-        parts.append(f"- **{article}**: " + ("nothing" if not cut else "; ".join(
-            "`" + snippet.replace("`", "'")[:100] + "`" for snippet in cut)))
-    return "\n\n".join(parts) + "\n"
+    return to_markdown(blocks)
 
 
 def write_dataset(output_dir, name: str, records: list[dict], removed, fingerprint: str) -> str:

@@ -108,10 +108,15 @@ def resolve_precision(precision: str, device: torch.device) -> str:
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         if cpu_has_amx():
             return "bf16"
-        return "int8" if "x86" in torch.backends.quantized.supported_engines else "fp32"
+        return "int8" if cpu_has_int8_kernels() else "fp32"
     if precision == "int8" and device.type != "cpu":
         raise KalimatError("--precision int8 runs on CPU only; use bf16 or fp32 on a GPU")
     return precision
+
+
+def cpu_has_int8_kernels() -> bool:
+    """Whether PyTorch has its x86 int8 kernels here (FBGEMM/oneDNN), which dynamic quantization needs to pay off."""
+    return "x86" in torch.backends.quantized.supported_engines
 
 
 def cpu_has_amx() -> bool:

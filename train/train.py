@@ -94,7 +94,7 @@ def discard_empty_run_dir(run_dir: Path) -> None:
     A bad override or an unreachable model would otherwise leave ``runs/`` littered with
     folders holding only Hydra's bookkeeping, which look like runs to ``compare_reports``.
     """
-    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= {".hydra", "train.log"}:
+    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= {".hydra", "train.log", CONFIG_FILE}:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
