@@ -1,3 +1,5 @@
+import json
+import shutil
 import subprocess
 import sys
 
@@ -26,6 +28,7 @@ def runs(tmp_path_factory):
     write_run(root / "other-data", GOLD, RIGHT_90, content_hash="0123456789abcdef")
     write_run(root / "other-sentences", GOLD[:200], RIGHT_90[:200])
     write_run(root / "evil", GOLD, RIGHT_60, run_name="<script>alert(1)</script>")
+    write_run(root / "dollar", GOLD, RIGHT_60, run_name="lr $\\frac$ run")
     for job in range(11):
         write_run(root / "multirun" / "20261122-101010" / str(job), GOLD, RIGHT_60, run_name=f"job{job}")
     return root
@@ -137,6 +140,12 @@ def test_html_output_escapes_text_and_embeds_the_plot(runs, tmp_path, capsys):
     assert "<script>" not in markdown and "&lt;script>" in markdown
 
 
+def test_a_dollar_in_a_run_name_is_text_in_the_plot(runs, tmp_path, capsys):
+    plot = tmp_path / "f1.png"
+    compare(capsys, runs / "base", runs / "dollar", "--plot", plot)
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
 def test_markdown_output_file_links_the_plot(runs, tmp_path, capsys):
     (tmp_path / "out").mkdir()
     markdown = tmp_path / "out" / "cmp.md"
@@ -152,10 +161,18 @@ def test_markdown_output_file_links_the_plot(runs, tmp_path, capsys):
         (["RUNS/base", "--output", "cmp.txt"], "error: --output cmp.txt: give a file name ending in .md"),
         (["RUNS/base", "--baseline", "nobody"], "error: --baseline nobody: no such run; the runs are base"),
         (["RUNS/base", "RUNS/empty"], "error: RUNS/empty holds no report.json"),
+        (["RUNS/base", "--output", "RUNS/empty.md"], "error: --output RUNS/empty.md: is a folder"),
+        (["RUNS/base", "RUNS/typed"], "error: RUNS/typed/report.json: run_name, metrics.macro_f1 have the wrong type"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runs, capsys, args, message):
     (runs / "empty").mkdir(exist_ok=True)
+    (runs / "empty.md").mkdir(exist_ok=True)
+    if not (runs / "typed").exists():
+        shutil.copytree(runs / "base", runs / "typed")
+        report = json.loads((runs / "typed" / "report.json").read_text())
+        report["run_name"], report["metrics"]["macro_f1"] = 5, None
+        (runs / "typed" / "report.json").write_text(json.dumps(report))
     args = [arg.replace("RUNS", str(runs)) for arg in args]
     message = message.replace("RUNS", str(runs))
     with pytest.raises(SystemExit) as exit_info:

@@ -113,6 +113,9 @@ def main(argv=None) -> None:
     output_format = _output_format(args.output) if args.output else "md"
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise KalimatError(f"--plot {args.plot}: the plot is a PNG, give a file name ending in .png")
+    for option, path in (("--output", args.output), ("--plot", args.plot)):
+        if path and Path(path).is_dir():
+            raise KalimatError(f"{option} {path}: is a folder; give a file name")
 
     runs = load_runs(expand_inputs(args.runs))
     baseline = pick_baseline(runs, args.baseline)
@@ -382,7 +385,7 @@ def per_class_figure(runs: list[Run]) -> Figure:
     for i, run in enumerate(runs):
         metrics = run.report["metrics"]
         values = [metrics["per_class"][label]["f1"] for label in LABELS] + [metrics["macro_f1"]]
-        axes.bar(np.arange(len(groups)) + (i - (len(runs) - 1) / 2) * width, values, width, label=run.label)
+        axes.bar(np.arange(len(groups)) + (i - (len(runs) - 1) / 2) * width, values, width, label=run.label.replace("$", r"\$"))  # "$" is text
     axes.set_xticks(range(len(groups)), groups)
     axes.set_ylim(0, 1)
     axes.set_ylabel("F1")

@@ -28,6 +28,7 @@ from .articles import Article, expand_inputs, read_articles
 from .atomic import atomic_dir
 from .errors import KalimatError, exit_on_error
 from .labels import LABELS
+from .overrides import check_overrides
 from .preprocess import Preprocessor
 from .render import Heading, Paragraph, Table, to_markdown
 from .splits import assign_folds, assign_splits
@@ -53,13 +54,21 @@ def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _sources(data: DictConfig, key: str) -> list[str]:
+    """``data.<key>`` as a list of paths; a bare string would be read letter by letter."""
+    value = data[key]
+    if isinstance(value, str) or value is None:
+        raise KalimatError(f"data.{key}={value}: expected a list of paths, e.g. data.{key}=[{value}]")
+    return list(value)
+
+
 def _read(inputs, on_bad_file: str) -> list[Article]:
     """Read articles; bad and empty files fail the build or are skipped, as configured."""
     if on_bad_file not in ("fail", "skip"):
         raise KalimatError(f"data.on_bad_file={on_bad_file!r}; use fail or skip")
     skip = on_bad_file == "skip"
     articles = []
-    for article in read_articles(list(inputs), skip_bad=skip, warn=_warn):
+    for article in read_articles(inputs, skip_bad=skip, warn=_warn):
         if article.is_empty:
             message = f"{article.source}: empty article"
             if not skip:
@@ -86,7 +95,7 @@ def input_fingerprint(cfg: DictConfig) -> str:
     digest = hashlib.sha256()
     settings = {key: OmegaConf.to_container(cfg[key], resolve=True) for key in ("data", "cleaning")}
     digest.update(json.dumps(settings, sort_keys=True).encode())
-    inputs = [*cfg.data.sources, *cfg.data.unlabeled_sources]
+    inputs = [*_sources(cfg.data, "sources"), *_sources(cfg.data, "unlabeled_sources")]
     files = [path for path, _ in expand_inputs(inputs) if path is not None]
     files.append(Path(cfg.data.annotations))
     files += [Path(__file__).with_name(f"{name}.py") for name in _CODE]
@@ -147,8 +156,8 @@ def build_records(cfg: DictConfig) -> tuple[list[dict], dict[str, list[str]]]:
     """Every sentence as a record, and the cleaning log (removed snippets per article)."""
     data = cfg.data
     preprocessor = Preprocessor.from_config(cfg.cleaning)
-    labeled = _read(data.sources, data.on_bad_file)
-    unlabeled = _read(data.unlabeled_sources, data.on_bad_file)
+    labeled = _read(_sources(data, "sources"), data.on_bad_file)
+    unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
     articles = labeled + unlabeled
     if not articles:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
@@ -249,7 +258,7 @@ def print_summary(records: list[dict], output_dir: Path, hash_: str) -> None:
     labels = Counter(r["label"] for r in records)
     sources = Counter(r["label_source"] for r in records)
     articles = len({r["article_id"] for r in records})
-    print(f"\nlabeling functions (coverage, accuracy on gold):")
+    print("\nlabeling functions (coverage, accuracy on gold):")
     for q in rule_quality(records):
         accuracy = "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"
         print(f"  {q['rule']:<30} -> {q['votes']:<10} {q['coverage']:>5.0%}  {accuracy}")
@@ -282,9 +291,15 @@ def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
     return datasets.load_from_disk(str(path / "dataset_dict")), json.loads((path / "metadata.json").read_text())
 
 
+@exit_on_error
+def main() -> None:
+    check_overrides("dataset", sys.argv[1:])
+    build()
+
+
 @hydra.main(config_path=str(paths.CONFIG_DIR), config_name="dataset", version_base="1.3")
 @exit_on_error
-def main(cfg: DictConfig) -> None:
+def build(cfg: DictConfig) -> None:
     build_dataset(cfg)
 
 

@@ -125,6 +125,41 @@ def load_report(path) -> dict:
             f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
             "docs/report_schema.md); re-run the training run to write a complete report"
         )
+    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_get(report, key))]
+    if wrong:
+        raise KalimatError(
+            f"{file}: {', '.join(wrong)} have the wrong type for report schema version {version} "
+            "(docs/report_schema.md); re-run the training run to write a valid report"
+        )
+    return report
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_f1_table(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(value.get(label), dict) and _is_number(value[label].get("f1")) for label in LABELS
+    )
+
+
+# What the comparison and the card read, with the type they need.
+_TYPED_KEYS = {
+    "run_name": lambda v: isinstance(v, str) and v != "",
+    "model.name": lambda v: isinstance(v, str),
+    "dataset.name": lambda v: isinstance(v, str),
+    "dataset.content_hash": lambda v: isinstance(v, str) and v != "",
+    "metrics.accuracy": _is_number,
+    "metrics.macro_f1": _is_number,
+    "metrics.macro_f1_interval": lambda v: isinstance(v, list) and len(v) == 2 and all(map(_is_number, v)),
+    "metrics.per_class": _is_f1_table,
+}
+
+
+def _get(report: dict, dotted: str):
+    for key in dotted.split("."):
+        report = report[key]
     return report
 
 
@@ -134,7 +169,7 @@ def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
     if name is None:
         return None
     file = Path(run_dir) / name
-    records = []
+    records, line_number = [], 0
     try:
         with open(file, encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, start=1):
@@ -194,7 +229,8 @@ def _confusion_matrix_figure(report: dict) -> Figure:
     axes.set_yticks(range(len(LABELS)), LABELS)
     axes.set_xlabel("predicted")
     axes.set_ylabel("gold")
-    axes.set_title(f"{report['run_name']}: macro-F1 {report['metrics']['macro_f1']:.3f}")
+    # parse_math=False: a "$" in a run name is text, not the start of a formula.
+    axes.set_title(f"{report['run_name']}: macro-F1 {report['metrics']['macro_f1']:.3f}", parse_math=False)
     return figure
 
 

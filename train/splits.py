@@ -23,7 +23,8 @@ def assign_splits(article_ids, validation: float, test: float, seed: int) -> dic
     stops early on the validation articles and is scored on the test ones), and train keeps
     at least one.
     """
-    if not (0 < validation < 1 and 0 < test < 1 and validation + test < 1):
+    fractions = all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in (validation, test))
+    if not (fractions and 0 < validation < 1 and 0 < test < 1 and validation + test < 1):
         raise KalimatError(
             f"data.split: validation={validation} and test={test} must be fractions in (0, 1) "
             "summing to less than 1, e.g. data.split.validation=0.2 data.split.test=0.2"

@@ -14,19 +14,14 @@ The same command runs on CPU, one GPU, or several processes through ``accelerate
 every process trains, only the main one builds data and writes files.
 """
 
-import functools
 import math
-import os
-import re
 import shutil
 import sys
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import hydra
 from accelerate import PartialState
-from accelerate.utils import broadcast_object_list
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -40,6 +35,7 @@ from .evaluation import compute_metrics, macro_f1_interval, summarize_cv
 from .export import export_model
 from .labels import LABELS
 from .model_loader import ModelLoader
+from .overrides import check_overrides
 from .report import environment_info, load_report, write_run_report
 from .training import (
     cv_phases,
@@ -54,26 +50,11 @@ from .training import (
 CONFIG_FILE = "config.yaml"
 
 
-@functools.cache
-def launch_time() -> str:
-    """The run's start time, the same in every process of one ``accelerate launch``.
-
-    Default run names contain it; if each process took its own clock reading, processes
-    starting a second apart would write to different run folders.
-    """
-    stamp = [datetime.now().strftime("%Y%m%d-%H%M%S")]
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        process_state()  # joins the process group the launcher set up
-        broadcast_object_list(stamp, from_process=0)
-    return stamp[0]
-
-
-OmegaConf.register_new_resolver("launch_time", launch_time, replace=True)
 
 
 @exit_on_error
 def main() -> None:
-    check_config_choices(sys.argv[1:])
+    check_overrides("train", sys.argv[1:])
     run()
 
 
@@ -135,22 +116,6 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> None:
             remove_checkpoints(run_dir)
         print_summary(load_report(run_dir), run_dir, model_dir)
     state.wait_for_everyone()
-
-
-def check_config_choices(overrides: list[str]) -> None:
-    """Name an unknown config group option (``model=bert``) in one line, before Hydra composes."""
-    groups = {p.name for p in paths.CONFIG_DIR.iterdir() if p.is_dir()}
-    for override in overrides:
-        key, sep, values = override.lstrip("+~").partition("=")
-        if not sep or key not in groups:
-            continue
-        if not re.fullmatch(r"[\w.-]+(,[\w.-]+)*", values):
-            continue  # sweep functions such as choice(...) are left to Hydra
-        for value in values.split(","):
-            if value != "null" and not (paths.CONFIG_DIR / key / f"{value}.yaml").is_file():
-                options = sorted(p.stem for p in (paths.CONFIG_DIR / key).glob("*.yaml"))
-                hint = ", or model.name_or_path=<Hub id or folder> for any other model" if key == "model" else ""
-                raise KalimatError(f"{key}={value}: no such {key} config; use one of: {', '.join(options)}{hint}")
 
 
 # Each checked setting: (test, what a valid value is).

@@ -1,0 +1,38 @@
+"""Bad command-line overrides are one line naming the problem, before Hydra runs anything."""
+
+import subprocess
+import sys
+
+import pytest
+
+from train.errors import KalimatError
+from train.overrides import check_overrides
+
+
+@pytest.mark.parametrize("override, message", [
+    ("nosuchkey=1", r"^bad override \(Could not override 'nosuchkey'\.\); check the key and value with: python -m train --cfg job"),
+    ("trainer.max_length=${oops}", r"^bad override \(Interpolation key 'oops' not found\)"),
+    ("model=bert", r"^model=bert: no such model config; use one of: indobert_base, indobert_lite, mini"),
+    ("run_name=../../etc", r"^run_name=../../etc: must be a plain folder name"),
+    ("run_name=..", r"^run_name=..: must be a plain folder name"),
+])
+def test_bad_overrides_are_named(override, message):
+    with pytest.raises(KalimatError, match=message):
+        check_overrides("train", ["model=mini", override])
+
+
+def test_good_overrides_and_sweeps_pass():
+    check_overrides("train", ["experiment=quickstart", "seed=3", "run_name=my run-1.b"])
+    check_overrides("train", ["-m", "seed=1,2,3"])  # sweeps are expanded by Hydra itself
+    check_overrides("dataset", ["data.split.seed=7"])
+
+
+def test_dataset_cli_unknown_key_is_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "train.dataset", f"paths.processed_dir={tmp_path}", "nosuchkey=1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: bad override (Could not override 'nosuchkey'.); ")
+    assert not any(tmp_path.iterdir())
