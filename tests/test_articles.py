@@ -100,3 +100,25 @@ def test_empty_article_is_yielded_and_flagged(tmp_path):
     path.write_text("  \n\n", encoding="utf-8")
     (article,) = read_articles([str(path)])
     assert article.is_empty
+
+
+def test_folder_without_articles_is_refused(tmp_path):
+    (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
+    with pytest.raises(KalimatError, match="no .txt or .jsonl files in this folder"):
+        read_articles([str(tmp_path)])
+
+
+@pytest.mark.parametrize("article_id", ["null", '{"a": 1}', '""', "true", "1.5", '["a"]'])
+def test_jsonl_id_must_be_a_string_or_whole_number(tmp_path, article_id):
+    path = tmp_path / "e.jsonl"
+    path.write_text(f'{{"id": "ok", "text": "Satu."}}\n{{"id": {article_id}, "text": "Dua."}}\n', encoding="utf-8")
+    with pytest.raises(BadInput, match=r'e\.jsonl:2: "id" must be a non-empty string or a whole number'):
+        list(read_articles([str(path)]))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_as_such(tmp_path, encoding):
+    path = tmp_path / "wide.txt"
+    path.write_bytes("\ufeffPresiden tiba di Jakarta.".encode(encoding))  # with its byte-order mark, as saved
+    with pytest.raises(BadInput, match=r"wide\.txt: UTF-16 text; re-save it as UTF-8"):
+        list(read_articles([str(path)]))

@@ -131,7 +131,7 @@ def test_output_file_and_html_page_escape_text(capsys, model_dir, tmp_path):
     source.write_text(json.dumps({"id": "<b>id</b>", "sentences": ["Ia menulis <script>alert(1)</script> & pergi."]}) + "\n")
     out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl",
                        "--html", tmp_path / "page.html", source)
-    assert out == "" and "summary: 1 articles" in err
+    assert out == "" and "summary: 1 article (0 empty, 0 resumed), 1 sentence:" in err
     assert records((tmp_path / "out.jsonl").read_text())[0]["text"] == "Ia menulis <script>alert(1)</script> & pergi."
     page = (tmp_path / "page.html").read_text()
     assert "<script>" not in page and "<b>id" not in page
@@ -188,12 +188,97 @@ def test_resume_with_other_inputs_is_refused(capsys, model_dir, tmp_path, jsonl)
     assert "same inputs" in error_line(err)
 
 
+@pytest.mark.parametrize("existing", ["jsonl output", "not output"])
+def test_resume_refuses_a_file_it_cannot_continue(capsys, model_dir, tmp_path, jsonl, existing):
+    output = tmp_path / "out.jsonl"
+    if existing == "jsonl output":
+        predict(capsys, "--model", model_dir, "--output", output, jsonl)
+    else:
+        output.write_text("notes, not records\n", encoding="utf-8")
+    before = output.read_bytes()
+    # Asking for CSV must not overwrite finished JSONL output with a fresh CSV run.
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--resume", "--format", "csv", jsonl,
+                     expect_exit=2)
+    assert f"{output} is not csv output" in error_line(err)
+    assert output.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "out.jsonl"]  # no .partial copy left
+
+
 def test_resume_needs_an_output_file(capsys, model_dir):
     _, err = predict(capsys, "--model", model_dir, "--resume", SEEDS, expect_exit=2)
-    assert "--resume needs --output" in err
+    assert "--resume needs --output" in error_line(err)
+
+
+# ---------------------------------------------------------------- arguments and output paths
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--batch-size", "abc"], "argument --batch-size: invalid int value: 'abc'"),
+    (["--format", "xml"], "argument --format: invalid choice"),
+    ([], "the following arguments are required: INPUT"),
+])
+def test_usage_errors_are_one_line(capsys, model_dir, argv, message):
+    _, err = predict(capsys, "--model", model_dir, *argv, expect_exit=2)
+    assert message in error_line(err) and "--help" in err
+
+
+def test_help_still_prints_usage(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("usage: kalimat-predict")
+
+
+def test_output_into_new_folders_creates_them(capsys, model_dir, tmp_path, jsonl):
+    output = tmp_path / "new" / "deeper" / "out.jsonl"
+    predict(capsys, "--model", model_dir, "--output", output, jsonl)
+    assert [r["article_id"] for r in records(output.read_text())] == ["raw", "raw", "split", "split"]
+
+
+@pytest.mark.parametrize("option", ["--output", "--html"])
+def test_output_naming_a_folder_is_refused_up_front(capsys, model_dir, tmp_path, jsonl, option):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    _, err = predict(capsys, "--model", model_dir, option, folder, jsonl, expect_exit=2)
+    assert f"{option} {folder}: is a folder" in error_line(err)
+    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == ["articles.jsonl", "results"]
+
+
+def test_output_under_a_file_is_refused_up_front(capsys, model_dir, tmp_path, jsonl):
+    _, err = predict(capsys, "--model", model_dir, "--output", jsonl / "out.jsonl", jsonl, expect_exit=2)
+    assert "is a file, not a folder" in error_line(err)
+
+
+@pytest.mark.parametrize("paths, message", [
+    (lambda tmp, src: ["--output", src], "--output"),
+    (lambda tmp, src: ["--html", tmp / "absent" / ".." / src.name], "--html"),  # same file, other spelling
+    (lambda tmp, src: ["--output", tmp / "out.jsonl", "--html", tmp / "out.jsonl"], "--html"),
+])
+def test_writing_over_an_input_or_the_output_is_refused(capsys, model_dir, tmp_path, jsonl, paths, message):
+    before = jsonl.read_bytes()
+    _, err = predict(capsys, "--model", model_dir, *paths(tmp_path, jsonl), jsonl, expect_exit=2)
+    assert error_line(err).startswith(f"error: {message} ") and "is also" in err
+    assert jsonl.read_bytes() == before and os.listdir(tmp_path) == ["articles.jsonl"]
+
+
+def test_closed_pipe_stops_quietly(capsys, model_dir, monkeypatch):
+    # As `kalimat-predict ... | head -1`: the reader is gone before the first record.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", encoding="utf-8") as pipe:
+        monkeypatch.setattr(sys, "stdout", pipe)
+        with pytest.raises(SystemExit) as exited:
+            main(["--model", str(model_dir), str(SEEDS)])
+        assert exited.value.code == 141
+    assert capsys.readouterr().err == ""
 
 
 # ---------------------------------------------------------------- bad input
+
+
+def test_folder_without_articles(capsys, model_dir, tmp_path):
+    (tmp_path / "notes.md").write_text("Bukan artikel.", encoding="utf-8")
+    out, err = predict(capsys, "--model", model_dir, tmp_path, expect_exit=2)
+    assert f"{tmp_path}: no .txt or .jsonl files" in error_line(err) and out == ""
 
 
 def test_missing_input_path(capsys, model_dir, tmp_path):
@@ -256,7 +341,7 @@ def test_empty_article_is_reported_not_fatal(capsys, model_dir, tmp_path):
     out, err = predict(capsys, "--model", model_dir, tmp_path)
     assert [r["article_id"] for r in records(out)] == ["a"]
     assert "warning:" in err and "'b' is empty" in err
-    assert "summary: 2 articles (1 empty, 0 resumed), 1 sentences" in err
+    assert "summary: 2 articles (1 empty, 0 resumed), 1 sentence:" in err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -138,3 +138,39 @@ def test_model_without_tokenizer(model_dir, tmp_path):
     (path / "tokenizer.json").unlink()
     with pytest.raises(KalimatError, match="no tokenizer.json"):
         check_model_dir(path)
+
+
+def edit_config(path, change):
+    config = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps(change(config)))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda config: [config], "not a JSON object"),
+    (lambda config: {**config, "id2label": list(config["id2label"].values())}, "id2label/label2id"),
+    (lambda config: {**config, "label2id": list(config["label2id"])}, "id2label/label2id"),
+    (lambda config: {**config, "id2label": dict(zip("0125", LABELS)), "label2id": dict(zip(LABELS, (0, 1, 2, 5)))},
+     "id2label/label2id"),  # consistent maps, but the outputs are read by ids 0-3
+])
+def test_config_of_the_wrong_shape(model_dir, tmp_path, change, message):
+    path = copy_model(model_dir, tmp_path)
+    edit_config(path, change)
+    with pytest.raises(KalimatError, match=message):
+        check_model_dir(path)
+
+
+def test_truncated_weights_are_one_line_error(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    weights = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(KalimatError, match="cannot load the model.*re-export the model") as raised:
+        Predictor(path, precision="fp32")
+    assert "\n" not in str(raised.value) and str(path) in str(raised.value)
+
+
+def test_config_value_of_the_wrong_type_is_one_line_error(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    edit_config(path, lambda config: {**config, "max_position_embeddings": "abc"})
+    with pytest.raises(KalimatError, match="max_position_embeddings.*re-export the model") as raised:
+        Predictor(path, precision="fp32")
+    assert "\n" not in str(raised.value)

@@ -7,14 +7,15 @@ same way wherever it enters the project. Inputs:
 * a folder: its ``.txt`` and ``.jsonl`` files, recursively, in sorted order; a text file's
   id is its path inside the folder without ``.txt`` (so equal names in sub-folders differ).
 * ``a.jsonl``: one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
-  and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given).
+  and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given); the id
+  is a non-empty string or a whole number.
 * ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
 
 Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
-path always stops the run. A binary or undecodable file and a malformed JSONL line raise
-:class:`BadInput`, unless ``skip_bad`` is set: then they are reported through ``warn`` and
-skipped. Empty articles are yielded with empty text, since whether they are fatal depends
-on the caller.
+path or a folder without such files always stops the run. A binary or undecodable file
+and a malformed JSONL line raise :class:`BadInput`, unless ``skip_bad`` is set: then they
+are reported through ``warn`` and skipped. Empty articles are yielded with empty text,
+since whether they are fatal depends on the caller.
 """
 
 import json
@@ -45,7 +46,13 @@ class Article:
 
 
 def decode_text(data: bytes, name: str) -> str:
-    """Decode UTF-8 (BOM optional) and normalise line ends, or raise a :class:`BadInput`."""
+    """Decode UTF-8 (BOM optional) and normalise line ends, or raise a :class:`BadInput`.
+
+    UTF-16 is named before the binary check, which its zero bytes would otherwise trip:
+    Windows tools save text that way, and the fix is to re-save, not to look for another file.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadInput(f"{name}: UTF-16 text; re-save it as UTF-8")
     if b"\x00" in data[:8192]:
         raise BadInput(f"{name}: looks like a binary file, not text; give UTF-8 text files only")
     try:
@@ -64,7 +71,11 @@ def _article_from_json(line: str, source: str) -> Article:
         raise BadInput(f"{source}: malformed JSON ({err.msg}); fix or remove the line") from None
     if not isinstance(record, dict) or "id" not in record:
         raise BadInput(f'{source}: a line must be an object with an "id"; fix or remove the line')
-    article_id = str(record["id"])
+    article_id = record["id"]
+    # Anything else (null, an object, true, "") would become a meaningless id such as "None".
+    if isinstance(article_id, bool) or not isinstance(article_id, (str, int)) or article_id == "":
+        raise BadInput(f'{source}: "id" must be a non-empty string or a whole number; fix the line')
+    article_id = str(article_id)
     if isinstance(record.get("sentences"), list):
         sentences = record["sentences"]
         if not all(isinstance(s, str) for s in sentences):
@@ -124,6 +135,8 @@ def expand_inputs(inputs: Iterable[str]) -> list[tuple[Path | None, str]]:
             files = sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".jsonl")
             )
+            if not files:  # most likely the wrong folder: reading nothing must not look like success
+                raise KalimatError(f"{path}: no .txt or .jsonl files in this folder; check the path")
             found += [(file, file.relative_to(path).with_suffix("").as_posix()) for file in files]
         elif path.is_file():
             if path.suffix not in (".txt", ".jsonl"):

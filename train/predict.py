@@ -9,10 +9,11 @@ model's own :class:`~train.preprocess.Preprocessor`, exactly as its training dat
 
 How a run goes:
 
-* Checked first: the input paths, then every input file read once without the model
-  (cheap next to inference), then the model folder. A bad file or JSONL line therefore
-  stops the run before any output is written, even to standard output. Standard input
-  cannot be read twice, so it is checked as it is labeled.
+* Checked first: the input and output paths, then every input file read once without
+  the model (cheap next to inference), then the model folder. A bad file or JSONL line
+  therefore stops the run before any output is written, even to standard output. Standard
+  input cannot be read twice, so it is checked as it is labeled. Missing folders of
+  ``--output`` are created once these checks pass.
 * Streamed: articles are read lazily and labeled in chunks of about ``--chunk-sentences``
   sentences (batched across articles, sorted by length), and each chunk's records are
   written before the next chunk is read, so memory stays flat however long the input.
@@ -46,7 +47,7 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from .articles import read_articles
+from .articles import expand_inputs, read_articles
 from .atomic import atomic_file
 from .distributed import process_state
 from .errors import KalimatError, exit_on_error
@@ -58,8 +59,15 @@ CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"pro
 COLOURS = {"claim": "#cfe2ff", "quote": "#d1f0d6", "opinion": "#ffe3b3", "background": "#eceff1"}
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors as one ``error:`` line and exit status 2, like every other bad input."""
+
+    def error(self, message):
+        raise KalimatError(f"{message}; see kalimat-predict --help")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="kalimat-predict",
         description="Label every sentence of Indonesian news articles as claim, quote, opinion or background.",
         epilog=(
@@ -92,10 +100,31 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="sentences labeled together; memory grows with it (default: 2048)")
     args = parser.parse_args(argv)
     if args.resume and args.output is None:
-        parser.error("--resume needs --output FILE")
+        raise KalimatError("--resume needs --output FILE, the output of the interrupted run")
     if args.chunk_sentences < 1:
-        parser.error("--chunk-sentences must be at least 1")
+        raise KalimatError("--chunk-sentences must be at least 1")
+    check_paths(args)
     return args
+
+
+def check_paths(args) -> None:
+    """Refuse, before the long run, paths that would fail at its end or overwrite an input.
+
+    Listing the inputs here also stops every process on a missing path before the model loads.
+    """
+    inputs = {path.resolve() for path, _ in expand_inputs(args.inputs) if path is not None}
+    for option, path in [("--output", args.output), ("--html", args.html)]:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise KalimatError(f"{option} {path}: is a folder; give a file name (one inside it will do)")
+        if path.resolve() in inputs:
+            raise KalimatError(f"{option} {path}: is also an input and would be overwritten; write elsewhere")
+        folder = next(parent for parent in path.resolve().parents if parent.exists())
+        if not folder.is_dir():
+            raise KalimatError(f"{option} {path}: {folder} is a file, not a folder; choose another path")
+    if args.output is not None and args.html is not None and args.output.resolve() == args.html.resolve():
+        raise KalimatError(f"--html {args.html}: is also the --output file; give the page another name")
 
 
 @dataclass
@@ -260,8 +289,10 @@ def scan_resumable(path: Path, fmt: str) -> tuple[int, list[str]]:
     with open(path, "rb") as handle:
         if fmt == "csv":
             header = handle.readline()
-            if header.decode("utf-8", "replace").rstrip("\n").split(",") != CSV_COLUMNS:
+            if not header:  # interrupted before the header was written
                 return 0, []
+            if header.decode("utf-8", "replace").rstrip("\n").split(",") != CSV_COLUMNS:
+                raise not_output(path, fmt)
             article_start = end = len(header)
         for raw in handle:
             if not raw.endswith(b"\n"):
@@ -270,8 +301,7 @@ def scan_resumable(path: Path, fmt: str) -> tuple[int, list[str]]:
                 record = parse(raw.decode("utf-8"))
                 starts_article = record["sentence_index"] == 0
             except (ValueError, KeyError, TypeError):
-                raise KalimatError(f"--resume: {path} is not {fmt} output of kalimat-predict; "
-                                   "drop --resume or change --format") from None
+                raise not_output(path, fmt) from None
             if starts_article:
                 done_ids.append(record["article_id"])
                 article_start = end
@@ -279,6 +309,11 @@ def scan_resumable(path: Path, fmt: str) -> tuple[int, list[str]]:
     if len(done_ids) <= 1:
         return 0, []
     return article_start, done_ids[:-1]
+
+
+def not_output(path: Path, fmt: str) -> KalimatError:
+    """Starting over instead would overwrite a file that may be another format's finished run."""
+    return KalimatError(f"--resume: {path} is not {fmt} output of kalimat-predict; drop --resume or change --format")
 
 
 def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult]:
@@ -300,13 +335,17 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
 
 
 def prepare_resume(output: Path, fmt: str) -> tuple[int, list[str]]:
-    """Make ``output``'s partial file hold only complete articles; return its length and their ids."""
+    """Make ``output``'s partial file hold only complete articles; return its length and their ids.
+
+    The file is checked before it is copied, so refusing it leaves no copy behind.
+    """
     partial = partial_path(output)
-    if not partial.exists():
-        if not output.exists():
-            return 0, []
+    source = partial if partial.exists() else output
+    if not source.exists():
+        return 0, []
+    length, done_ids = scan_resumable(source, fmt)
+    if source == output:
         shutil.copyfile(output, partial)
-    length, done_ids = scan_resumable(partial, fmt)
     with open(partial, "r+b") as handle:
         handle.truncate(length)
     return length, done_ids
@@ -351,11 +390,15 @@ class Summary:
     def line(self, predictor: Predictor, processes: int) -> str:
         seconds = time.perf_counter() - self.start
         return (
-            f"summary: {self.articles} articles ({self.empty} empty, {self.resumed} resumed), "
-            f"{sum(self.counts.values())} sentences: {_format_counts(self.counts)}; "
+            f"summary: {_plural(self.articles, 'article')} ({self.empty} empty, {self.resumed} resumed), "
+            f"{_plural(sum(self.counts.values()), 'sentence')}: {_format_counts(self.counts)}; "
             f"{self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
             f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''})"
         )
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def warn(message: str) -> None:
@@ -401,7 +444,6 @@ def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
 def run(args, state) -> None:
     summary = Summary()
     main_process = state.is_main_process
-    read_articles(args.inputs)  # a missing path stops every process here, before the model loads
     total = count_articles(args.inputs, args.skip_bad) if main_process else None
     preprocessor = Preprocessor.load(args.model)
     device = resolve_device(args.device)
@@ -410,6 +452,8 @@ def run(args, state) -> None:
     predictor = Predictor(args.model, device=device, precision=args.precision, batch_size=args.batch_size)
 
     resume_length, done_ids, shard_dir = 0, [], None
+    if main_process and args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)  # only now that input and model are checked
     if main_process and args.resume:
         resume_length, done_ids = prepare_resume(args.output, args.format)
     if state.num_processes > 1:
@@ -448,7 +492,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
     state = process_state()
-    fresh_partial = args.output is not None and not args.resume
+    # A partial file this run creates goes on error; one that --resume continues holds earlier work.
+    fresh_partial = args.output is not None and not (args.resume and partial_path(args.output).exists())
     try:
         run(args, state)
     except KalimatError:
@@ -460,3 +505,8 @@ def main(argv=None) -> None:
             print(f"interrupted: {partial_path(args.output)} keeps the finished articles; "
                   "run again with --resume to continue", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader left (e.g. `| head`): stop quietly, with the status a shell gives SIGPIPE.
+        # Standard output goes to devnull so the flush at exit cannot fail again (Python docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from huggingface_hub.errors import StrictDataclassError
+from safetensors import SafetensorError
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from .errors import KalimatError
@@ -70,9 +72,17 @@ def check_model_dir(model_dir) -> None:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise KalimatError(f"{config_path}: not valid JSON; re-export the model") from None
-    id2label = {str(k): v for k, v in (config.get("id2label") or {}).items()}
-    label2id = {k: str(v) for k, v in (config.get("label2id") or {}).items()}
-    if sorted(id2label.values()) != sorted(LABELS) or {v: k for k, v in id2label.items()} != label2id:
+    if not isinstance(config, dict):
+        raise KalimatError(f"{config_path}: not a JSON object; re-export the model")
+    id2label, label2id = config.get("id2label") or {}, config.get("label2id") or {}
+    # Ids must be 0..3: the model's outputs are read by position.
+    if (
+        not isinstance(id2label, dict)
+        or not isinstance(label2id, dict)
+        or sorted(id2label) != [str(i) for i in range(len(LABELS))]
+        or sorted(map(str, id2label.values())) != sorted(LABELS)
+        or {v: k for k, v in id2label.items()} != {k: str(v) for k, v in label2id.items()}
+    ):
         raise KalimatError(
             f"{config_path}: id2label/label2id must name exactly the labels {', '.join(LABELS)}; "
             "is this an exported kalimat model?"
@@ -156,9 +166,13 @@ class Predictor:
             model = AutoModelForSequenceClassification.from_pretrained(
                 model_dir, trust_remote_code=False, use_safetensors=True, dtype=torch.float32
             )
-        except (OSError, ValueError) as err:
-            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise KalimatError(f"{model_dir}: cannot load the model or tokenizer ({first_line})") from None
+        except (OSError, ValueError, TypeError, KeyError, SafetensorError, StrictDataclassError) as err:
+            # What a damaged folder that passed check_model_dir raises: cut weights, wrong types in config.json.
+            detail = " ".join(str(err).split())
+            raise KalimatError(
+                f"{model_dir}: cannot load the model or tokenizer ({type(err).__name__}: {detail}); "
+                "re-export the model"
+            ) from None
         self.model = model.eval().to(self.device)
         if self.precision == "bf16":
             self.model.to(torch.bfloat16)
