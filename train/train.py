@@ -50,8 +50,6 @@ from .training import (
 CONFIG_FILE = "config.yaml"
 
 
-
-
 @exit_on_error
 def main() -> None:
     check_overrides("train", sys.argv[1:])
