@@ -6,7 +6,7 @@ follows the schema exactly as training would write it.
 
 import random
 
-from train.evaluation import compute_metrics, macro_f1_interval, summarize_cv
+from train.evaluation import compute_metrics, scored, summarize_cv
 from train.labels import LABELS
 from train.report import environment_info, write_run_report
 
@@ -47,10 +47,8 @@ def prediction_records(gold: list[str], pred: list[str], texts: list[str] | None
 
 def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONTENT_HASH, cv=None, model="mini"):
     """A report dict as the training code passes it to ``write_run_report``."""
-    metrics = compute_metrics(gold, pred)
-    metrics["macro_f1_interval"] = macro_f1_interval(gold, pred, seed=0)
-    majority = compute_metrics(gold, [LABELS[0]] * len(gold))
-    majority["macro_f1_interval"] = macro_f1_interval(gold, [LABELS[0]] * len(gold), seed=0)
+    metrics = scored(gold, pred, seed=0)
+    majority = scored(gold, [LABELS[0]] * len(gold), seed=0)
     return {
         "run_name": run_name,
         "model": {"name": model, "name_or_path": None, "num_parameters": 1234567},

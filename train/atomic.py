@@ -54,6 +54,13 @@ def write_json(path, obj) -> None:
     write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+def write_jsonl(path, records) -> None:
+    """One JSON object a line, UTF-8 kept readable (no ``\\u`` escapes)."""
+    with atomic_file(path) as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 @contextlib.contextmanager
 def atomic_dir(path):
     """Yield an empty temporary directory; on success it replaces ``path`` as a whole.

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
 from .errors import KalimatError
-from .evaluation import compute_metrics, macro_f1_interval
+from .evaluation import scored
 
 
 def run_baselines(
@@ -40,9 +40,9 @@ def run_baselines(
     tfidf_pred = _tfidf_logreg(train_texts, train_labels, seed).predict(list(eval_texts)).tolist()
 
     return {
-        "majority": _score(eval_labels, majority_pred, seed),
-        "weak_rules": _score(eval_labels, eval_weak_labels, seed),
-        "tfidf_logreg": _score(eval_labels, tfidf_pred, seed),
+        "majority": scored(eval_labels, majority_pred, seed),
+        "weak_rules": scored(eval_labels, eval_weak_labels, seed),
+        "tfidf_logreg": scored(eval_labels, tfidf_pred, seed),
     }
 
 
@@ -61,9 +61,3 @@ def _tfidf_logreg(texts: Sequence[str], labels: Sequence[str], seed: int):
     model = make_pipeline(features, classifier)
     model.fit(list(texts), list(labels))
     return model
-
-
-def _score(gold: Sequence[str], pred: Sequence[str], seed: int) -> dict:
-    metrics = compute_metrics(gold, pred)
-    metrics["macro_f1_interval"] = macro_f1_interval(gold, pred, seed=seed)
-    return metrics

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from . import paths  # also registers the ${kalimat_root:} resolver
 from .annotations import load_annotations, match_annotations, sentence_key
 from .articles import Article, expand_inputs, read_articles
-from .atomic import atomic_dir
+from .atomic import atomic_dir, write_json, write_jsonl, write_text
 from .errors import KalimatError, exit_on_error
 from .labels import LABELS
 from .overrides import check_overrides
@@ -235,13 +235,10 @@ def write_dataset(output_dir, name: str, records: list[dict], removed, fingerpri
             for s, rows in splits.items()
         }).save_to_disk(tmp / "dataset_dict")
         datasets.enable_progress_bars()
-        with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        (tmp / "dataset_card.md").write_text(dataset_card(name, records, removed, hash_), encoding="utf-8")
-        metadata = {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
-                    "num_sentences": len(records), "labels": list(LABELS)}
-        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        write_jsonl(tmp / "sentences.jsonl", records)
+        write_text(tmp / "dataset_card.md", dataset_card(name, records, removed, hash_))
+        write_json(tmp / "metadata.json", {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
+                                           "num_sentences": len(records), "labels": list(LABELS)})
     return hash_
 
 

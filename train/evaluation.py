@@ -81,6 +81,11 @@ def macro_f1_interval(gold: Sequence[str], pred: Sequence[str], seed: int, n_res
     return [float(low), float(high)]
 
 
+def scored(gold: Sequence[str], pred: Sequence[str], seed: int) -> dict:
+    """*Metrics* plus ``macro_f1_interval``: how every system in a report is scored."""
+    return compute_metrics(gold, pred) | {"macro_f1_interval": macro_f1_interval(gold, pred, seed=seed)}
+
+
 def summarize_cv(per_fold: list[dict], oof_gold: Sequence[str], oof_pred: Sequence[str], seed: int) -> dict:
     """The report's ``cv`` object from the per-fold *Metrics* and the pooled out-of-fold predictions.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from .atomic import atomic_file, write_json, write_text
+from .atomic import atomic_file, write_json, write_jsonl, write_text
 from .errors import KalimatError
 from .labels import LABELS
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
@@ -76,9 +76,9 @@ def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predicti
         "predictions": {"test": PREDICTION_FILES["test"]},
         "misclassified": _misclassified(predictions),
     }
-    _write_jsonl(run_dir / PREDICTION_FILES["test"], predictions)
+    write_jsonl(run_dir / PREDICTION_FILES["test"], predictions)
     if cv_predictions is not None:
-        _write_jsonl(run_dir / PREDICTION_FILES["cv"], cv_predictions)
+        write_jsonl(run_dir / PREDICTION_FILES["cv"], cv_predictions)
         report["predictions"]["cv"] = PREDICTION_FILES["cv"]
 
     png = figure_png(_confusion_matrix_figure(report))
@@ -191,11 +191,6 @@ def _has_key(report: dict, dotted: str) -> bool:
         node = node[key]
     return True
 
-
-def _write_jsonl(path: Path, records: list[dict]) -> None:
-    with atomic_file(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _misclassified(predictions: list[dict]) -> list[dict]:

@@ -31,7 +31,7 @@ from .baselines import run_baselines
 from .dataset import ensure_dataset, load_processed
 from .distributed import process_state
 from .errors import KalimatError, exit_on_error
-from .evaluation import compute_metrics, macro_f1_interval, summarize_cv
+from .evaluation import compute_metrics, scored, summarize_cv
 from .export import export_model
 from .labels import LABELS
 from .model_loader import ModelLoader
@@ -208,7 +208,7 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
     seed = cfg.seed
     gold = [r["gold"] for r in result.predictions]
     pred = [r["pred"] for r in result.predictions]
-    metrics = compute_metrics(gold, pred) | {"macro_f1_interval": macro_f1_interval(gold, pred, seed=seed)}
+    metrics = scored(gold, pred, seed)
     baselines = _baselines(final, seed)
 
     cv = None
