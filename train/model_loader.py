@@ -47,7 +47,7 @@ class ModelLoader:
         self.name_or_path = model_cfg.name_or_path
         self._load_kwargs = {} if self.is_mini else _locate(str(self.name_or_path), model_cfg.get("revision"))
         if not self.is_mini:
-            self._pretrained_config = self._from_pretrained(AutoConfig)
+            self._from_pretrained(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
 
     @property
     def is_mini(self) -> bool:

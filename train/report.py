@@ -119,13 +119,13 @@ def load_report(path) -> dict:
         raise KalimatError(
             f"{file} has report schema_version {version!r}, this kalimat reads version {supported}; {fix}"
         )
-    missing = [key for key in REQUIRED_KEYS if not _has_key(report, key)]
+    missing = [key for key in REQUIRED_KEYS if _lookup(report, key) is _MISSING]
     if missing:
         raise KalimatError(
             f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
             "docs/report_schema.md); re-run the training run to write a complete report"
         )
-    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_get(report, key))]
+    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_lookup(report, key))]
     if wrong:
         raise KalimatError(
             f"{file}: {', '.join(wrong)} have the wrong type for report schema version {version} "
@@ -157,12 +157,6 @@ _TYPED_KEYS = {
 }
 
 
-def _get(report: dict, dotted: str):
-    for key in dotted.split("."):
-        report = report[key]
-    return report
-
-
 def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
     """The prediction records of ``split`` (``"test"`` or ``"cv"``), or ``None`` if the run has none."""
     name = report["predictions"].get(split)
@@ -183,13 +177,17 @@ def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
     return records
 
 
-def _has_key(report: dict, dotted: str) -> bool:
+_MISSING = object()
+
+
+def _lookup(report: dict, dotted: str):
+    """The value at a dotted key such as ``metrics.macro_f1``, or ``_MISSING``."""
     node = report
     for key in dotted.split("."):
         if not isinstance(node, dict) or key not in node:
-            return False
+            return _MISSING
         node = node[key]
-    return True
+    return node
 
 
 
