@@ -1,6 +1,6 @@
-"""Compare training runs from their reports; see ``train/compare.py`` or ``--help``."""
+"""Compare training runs from their reports; see ``train/reporting/compare.py`` or ``--help``."""
 
-from train.compare import main
+from train.reporting.compare import main
 
 if __name__ == "__main__":
     main()

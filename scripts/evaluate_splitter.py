@@ -1,24 +1,22 @@
 """Measure the sentence splitter against IndoSum's own sentence segmentation.
 
-    python scripts/evaluate_splitter.py [CORPUS.jsonl] [--limit N] [--show-errors N]
+    python scripts/evaluate_splitter.py [CORPUS.jsonl[.gz]] [--limit N] [--show-errors N]
 
 Every paragraph of the corpus is rejoined from its reference sentences and split again;
-the breaks found are compared with IndoSum's (see train/segmentation_eval.py).
+the breaks found are compared with IndoSum's (see train/data/segmentation_eval.py).
 """
 
 import argparse
 import sys
 
-from train.errors import exit_on_error
-from train.paths import ROOT
-from train.segmentation_eval import corpus_paragraphs, evaluate
-
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "indosum_unlabeled.jsonl"
+from train.core.errors import exit_on_error
+from train.core.paths import INDOSUM
+from train.data.segmentation_eval import corpus_paragraphs, evaluate
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS), help="IndoSum-layout JSONL file")
+    parser.add_argument("corpus", nargs="?", default=str(INDOSUM), help="IndoSum-layout JSONL file (default: %(default)s)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
     parser.add_argument(
         "--show-errors", type=int, default=0, metavar="N", help="print N paragraphs where the splits differ"

@@ -1,6 +1,6 @@
-"""Label every sentence of news articles with an exported model; see train/predict.py or --help."""
+"""Label every sentence of news articles with an exported model; see train/inference/predict.py or --help."""
 
-from train.predict import main
+from train.inference.predict import main
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tiny_models import save_tiny_albert, save_tiny_bert
 
 

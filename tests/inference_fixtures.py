@@ -2,7 +2,7 @@
 
 A model folder here has what a kalimat export has: ``config.json`` with the project's
 label maps, safetensors weights and a real WordPiece tokenizer learned from the seed
-articles with :func:`train.mini_model.train_wordpiece` (so it knows their words: an empty
+articles with :func:`train.modeling.mini_model.train_wordpiece` (so it knows their words: an empty
 vocabulary would turn every token into ``[UNK]`` and hide bugs). With ``train_steps`` the
 model is first fitted to a simple surface rule, so its labels are clear-cut and lower
 precisions can be compared with fp32.
@@ -15,10 +15,10 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from train.articles import read_articles
-from train.labels import ID2LABEL, LABEL2ID, LABELS
-from train.mini_model import train_wordpiece
-from train.preprocess import Preprocessor
+from train.core.labels import ID2LABEL, LABEL2ID, LABELS
+from train.data.articles import read_articles
+from train.data.preprocess import Preprocessor
+from train.modeling.mini_model import train_wordpiece
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 TRAIN_STEPS = 150  # enough for clear-cut labels: every top probability above 0.9

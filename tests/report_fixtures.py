@@ -6,9 +6,9 @@ follows the schema exactly as training would write it.
 
 import random
 
-from train.evaluation import compute_metrics, scored, summarize_cv
-from train.labels import LABELS
-from train.report import environment_info, write_run_report
+from train.core.labels import LABELS
+from train.reporting.evaluation import compute_metrics, scored, summarize_cv
+from train.reporting.report import environment_info, write_run_report
 
 CONTENT_HASH = "3f9a0c51d2e84b7a9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d"
 
@@ -62,6 +62,7 @@ def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONT
         "evaluation": {"split": "test", "num_sentences": len(gold)},
         "metrics": metrics,
         "cv": cv,
+        "selection": {"validation_macro_f1": 0.5},
         "baselines": {"majority": majority, "weak_rules": majority, "tfidf_logreg": majority},
         "timing": {"train_seconds": 754.2, "train_samples_per_second": 41.5, "eval_sentences_per_second": 312.8},
         "environment": environment_info("cpu", "fp32"),

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from train.articles import BadInput, read_articles
-from train.errors import KalimatError
-from train.paths import ROOT
+from train.core.errors import KalimatError
+from train.core.paths import ROOT
+from train.data.articles import BadInput, read_articles
 
 
 def test_reads_seed_folder_in_sorted_order(tmp_path):
@@ -104,7 +104,7 @@ def test_empty_article_is_yielded_and_flagged(tmp_path):
 
 def test_folder_without_articles_is_refused(tmp_path):
     (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
-    with pytest.raises(KalimatError, match="no .txt or .jsonl files in this folder"):
+    with pytest.raises(KalimatError, match="no .txt, .jsonl or .jsonl.gz files in this folder"):
         read_articles([str(tmp_path)])
 
 

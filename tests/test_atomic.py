@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from train.atomic import atomic_dir, atomic_file, write_json
+from train.core.atomic import atomic_dir, atomic_file, write_json
 
 
 def test_atomic_file_keeps_old_content_when_writing_fails(tmp_path):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from train.paths import ROOT
+from train.core.paths import ROOT
 
 
 def test_benchmark_times_both_ways_and_prints_json(tmp_path):

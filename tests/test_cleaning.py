@@ -2,11 +2,11 @@
 
 import pytest
 
-from train.articles import read_articles
-from train.cleaning import clean_text, compile_patterns, normalize_whitespace
-from train.errors import KalimatError
-from train.paths import ROOT
-from train.preprocess import Preprocessor
+from train.core.errors import KalimatError
+from train.core.paths import ROOT
+from train.data.articles import read_articles
+from train.data.cleaning import clean_text, compile_patterns, normalize_whitespace
+from train.data.preprocess import Preprocessor
 
 SEEDS = {article.id[:3]: article.text for article in read_articles([str(ROOT / "seeds")])}
 

@@ -6,8 +6,8 @@ import sys
 import pytest
 from report_fixtures import gold_labels, predictions_with_accuracy, write_run
 
-from train.compare import main
-from train.paths import ROOT
+from train.core.paths import ROOT
+from train.reporting.compare import main
 
 N = 300
 GOLD = gold_labels(N)

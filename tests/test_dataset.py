@@ -8,19 +8,21 @@ import sys
 import pytest
 from hydra import compose, initialize_config_dir
 
-from train.dataset import build_dataset, ensure_dataset, load_processed
-from train.errors import KalimatError
-from train.labels import LABELS
-from train.paths import CONFIG_DIR, ROOT
-from train.training import cv_phases
+from train.core.errors import KalimatError
+from train.core.labels import LABELS
+from train.core.paths import CONFIG_DIR, ROOT
+from train.data.build import build_dataset, ensure_dataset, load_processed
+from train.modeling.training import cv_phases
 
 SEEDS = ROOT / "seeds"
 ANNOTATIONS = ROOT / "data" / "annotations" / "seeds.jsonl"
 
 
-def dataset_cfg(tmp_path, *overrides):
+def dataset_cfg(tmp_path, *overrides, data="seeds"):
+    """The dataset config; the five seed articles unless ``data=`` names another data config."""
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("dataset", overrides=[f"paths.processed_dir={tmp_path / 'processed'}", *overrides])
+        return compose("dataset", overrides=[f"data={data}", f"paths.processed_dir={tmp_path / 'processed'}",
+                                             *overrides])
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def test_every_seed_sentence_has_a_gold_label(tmp_path, capsys):
     assert {r["label_source"] for r in records} == {"gold"}
     assert {r["label"] for r in records} == set(LABELS)
     assert set(records[0]) == {"article_id", "sentence_index", "text", "label", "label_source",
-                               "rules", "weak_label", "split", "fold"}
+                               "rules", "weak_label", "split", "outlet", "category"}
     printed = capsys.readouterr().out
     for label in LABELS:
         assert f"  {label}" in printed
@@ -59,8 +61,6 @@ def test_outputs_agree_and_splits_are_grouped_by_article(tmp_path):
     for r in records:
         assert split_of.setdefault(r["article_id"], r["split"]) == r["split"]
     assert sorted(set(split_of.values())) == ["test", "train", "validation"]
-    folds = {r["article_id"]: r["fold"] for r in records}
-    assert sorted(folds.values()) == [0, 1, 2, 3, 4]  # 5 articles, 5 folds: leave-one-article-out
     card = (out / "dataset_card.md").read_text(encoding="utf-8")
     assert metadata["content_hash"] in card
     assert "Logo Bloomberg Technoz" in card  # the cleaning log names what was removed
@@ -71,18 +71,48 @@ def test_outputs_agree_and_splits_are_grouped_by_article(tmp_path):
 def test_same_inputs_give_the_same_content_hash(tmp_path):
     first = load_processed(build_dataset(dataset_cfg(tmp_path / "a")))[1]["content_hash"]
     second = load_processed(build_dataset(dataset_cfg(tmp_path / "b")))[1]["content_hash"]
-    # Folds are a training setting: the same sentences, labels and splits hash the same.
-    three_folds = load_processed(build_dataset(dataset_cfg(tmp_path / "c", "data.folds=3")))[1]
-    other_split = load_processed(build_dataset(dataset_cfg(tmp_path / "d", "data.split.seed=7")))[1]
-    assert first == second == three_folds["content_hash"] != other_split["content_hash"]
+    other_split = load_processed(build_dataset(dataset_cfg(tmp_path / "d", "data.split.test=0.4")))[1]
+    assert first == second != other_split["content_hash"]
 
 
-def test_dataset_folds_are_the_folds_training_uses(tmp_path):
-    out = build_dataset(dataset_cfg(tmp_path))
+def test_the_committed_corpus_builds_with_every_annotation_matched(tmp_path, capsys):
+    """The default dataset: seeds + the annotated IndoSum articles, every annotation finds its sentence."""
+    out = build_dataset(dataset_cfg(tmp_path, data="news"))  # unmatched or missing annotations would raise
+    records = read_jsonl(out / "sentences.jsonl")
+    corpus = [r for r in records if r["outlet"] != "seeds"]
+    assert len(corpus) >= 2500 and len({r["article_id"] for r in corpus}) >= 150
+    assert {r["label_source"] for r in records} == {"gold"}
+    assert {"tajuk utama", "olahraga", "teknologi", "showbiz", "hiburan", "inspirasi"} <= {r["category"] for r in corpus}
+    assert len({r["outlet"] for r in corpus}) >= 5
+    split_articles = {s: {r["article_id"] for r in records if r["split"] == s} for s in ("train", "validation", "test")}
+    assert len(split_articles["test"]) >= 30
+    assert all(r["split"] == "train" for r in records if r["outlet"] == "seeds")  # the rules were written from them
+    _, metadata = load_processed(out)
+    assert 0 < metadata["agreement"]["cohen_kappa"] <= 1 and metadata["agreement"]["sentences"] >= 500
+    card = (out / "dataset_card.md").read_text(encoding="utf-8")
+    for section in ("Per category", "Per outlet", "Annotator agreement", "Cohen's kappa", "rules baseline on the test"):
+        assert section in card
+
+
+def test_weak_only_articles_always_train_and_cv_folds_leave_the_test_split_out(tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("".join(json.dumps({"id": f"weak-{i}", "category": "olahraga", "text": "Tim itu menang 2-0. "
+                                         "Pelatih senang."}) + "\n" for i in range(30)), encoding="utf-8")
+    out = build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", data="news"))
     dataset, _ = load_processed(out)
-    fold_of = {r["article_id"]: r["fold"] for r in read_jsonl(out / "sentences.jsonl")}
-    phases = cv_phases(dataset, 5, seed=42)  # cv.folds=5, cv.seed = data.split.seed
-    assert {article: phase.fold for phase in phases for article in phase.test_articles} == fold_of
+    records = read_jsonl(out / "sentences.jsonl")
+    weak = {r["article_id"] for r in records if r["label_source"] == "weak"}
+    assert len(weak) == 30 and all(r["split"] == "train" for r in records if r["article_id"] in weak)
+    for split in ("validation", "test"):  # gold articles still fill validation and test
+        assert len({r["article_id"] for r in records if r["split"] == split}) >= 25
+    test_articles = {r["article_id"] for r in records if r["split"] == "test"}
+    phases = cv_phases(dataset, 5, seed=42, train_only=["seeds"])
+    scored = [a for phase in phases for a in phase.test_articles]
+    assert len(scored) == len(set(scored))  # every article scored by one fold only
+    assert not set(scored) & (test_articles | weak)
+    assert not any(a.startswith("00") for a in scored)  # seeds (train_only) are never scored
+    for phase in phases:
+        assert weak <= set(phase.train["article_id"])
 
 
 def test_a_changed_sentence_is_reported_not_relabeled(tmp_path, seeds_copy, capsys):
@@ -136,7 +166,7 @@ def test_bad_settings_and_paths(tmp_path):
     with pytest.raises(KalimatError, match="on_bad_file"):
         build_dataset(dataset_cfg(tmp_path, "data.on_bad_file=maybe"))
     with pytest.raises(KalimatError, match="annotation file not found"):
-        build_dataset(dataset_cfg(tmp_path, f"data.annotations={tmp_path / 'none.jsonl'}"))
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{tmp_path / 'none.jsonl'}]"))
 
 
 @pytest.mark.parametrize("line, message", [
@@ -148,15 +178,15 @@ def test_bad_annotation_lines_name_file_and_line(tmp_path, line, message):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(KalimatError, match=message):
-        build_dataset(dataset_cfg(tmp_path, f"data.annotations={bad}"))
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{bad}]"))
 
 
 def test_conflicting_annotations_are_refused(tmp_path):
     bad = tmp_path / "bad.jsonl"
     row = {"article_id": "a", "text": "Satu  dua.", "label": "claim"}
     bad.write_text(json.dumps(row) + "\n" + json.dumps({**row, "text": "Satu dua.", "label": "opinion"}) + "\n")
-    with pytest.raises(KalimatError, match="line 1 and 'opinion' here"):
-        build_dataset(dataset_cfg(tmp_path, f"data.annotations={bad}"))
+    with pytest.raises(KalimatError, match="bad.jsonl:1 and 'opinion' here"):
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{bad}]"))
 
 
 def test_failed_build_leaves_the_previous_dataset_intact(tmp_path, seeds_copy):
@@ -176,7 +206,7 @@ def test_ensure_dataset_rebuilds_only_when_inputs_change(tmp_path, seeds_copy):
     assert ensure_dataset(cfg) == out and (out / "metadata.json").stat().st_mtime_ns == stamp
     annotations = tmp_path / "annotations.jsonl"  # a relabeled sentence is a changed input too
     annotations.write_text(ANNOTATIONS.read_text(encoding="utf-8").replace('"label": "background"', '"label": "claim"', 1))
-    ensure_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", f"data.annotations={annotations}"))
+    ensure_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", f"data.annotations=[{annotations}]"))
     assert (out / "metadata.json").stat().st_mtime_ns != stamp
     extra = seeds_copy / "005_new.txt"
     extra.write_text("Sebuah artikel baru. Isinya pendek.", encoding="utf-8")

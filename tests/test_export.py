@@ -4,16 +4,16 @@ import json
 
 import pytest
 from omegaconf import OmegaConf
-from transformers import AutoModelForSequenceClassification, pipeline
-
 from report_fixtures import gold_labels, predictions_with_accuracy, write_run
 from tiny_models import seed_sentences
-from train.export import export_model
-from train.labels import LABELS
-from train.mini_model import mini_config, train_wordpiece
-from train.paths import CONFIG_DIR
-from train.preprocess import PREPROCESSING_FILE
-from train.report import load_report
+from transformers import AutoModelForSequenceClassification, pipeline
+
+from train.core.labels import LABELS
+from train.core.paths import CONFIG_DIR
+from train.data.preprocess import PREPROCESSING_FILE
+from train.modeling.export import export_model
+from train.modeling.mini_model import mini_config, train_wordpiece
+from train.reporting.report import load_report
 
 MINI = OmegaConf.create({
     "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
@@ -64,7 +64,7 @@ def test_model_card_has_the_sections_and_the_intervals(tmp_path, model_and_token
         assert section in card
     low, high = report["metrics"]["macro_f1_interval"]
     assert f"[{low:.3f}, {high:.3f}]" in card
-    assert f"{report['cv']['folds']}-fold cross-validation" in card
+    assert f"Cross-validation over {report['cv']['folds']} folds" in card
     assert "tfidf_logreg" in card
 
 

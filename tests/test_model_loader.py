@@ -7,13 +7,13 @@ import time
 import pytest
 import torch
 from omegaconf import OmegaConf
+from tiny_models import seed_sentences
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
-from tiny_models import seed_sentences
-from train.errors import KalimatError
-from train.labels import ID2LABEL
-from train.mini_model import train_wordpiece
-from train.model_loader import ModelLoader, _check_vocabulary
+from train.core.errors import KalimatError
+from train.core.labels import ID2LABEL
+from train.modeling.mini_model import train_wordpiece
+from train.modeling.model_loader import ModelLoader, _check_vocabulary
 
 
 def _pretrained(path, tokenizer_class=None):

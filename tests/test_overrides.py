@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from train.errors import KalimatError
-from train.overrides import check_overrides
+from train.core.errors import KalimatError
+from train.core.overrides import check_overrides
 
 
 @pytest.mark.parametrize("override, message", [

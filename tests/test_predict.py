@@ -12,9 +12,9 @@ import pytest
 import torch
 from inference_fixtures import SEEDS, model_dir  # noqa: F401 (model_dir is a fixture)
 
-from train.labels import LABELS
-from train.predict import main
-from train.predictor import Predictor
+from train.core.labels import LABELS
+from train.inference.predict import main
+from train.inference.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_KEYS = ["article_id", "sentence_index", "text", "label", "score", "probs"]
@@ -278,7 +278,7 @@ def test_closed_pipe_stops_quietly(capsys, model_dir, monkeypatch):
 def test_folder_without_articles(capsys, model_dir, tmp_path):
     (tmp_path / "notes.md").write_text("Bukan artikel.", encoding="utf-8")
     out, err = predict(capsys, "--model", model_dir, tmp_path, expect_exit=2)
-    assert f"{tmp_path}: no .txt or .jsonl files" in error_line(err) and out == ""
+    assert f"{tmp_path}: no .txt, .jsonl or .jsonl.gz files" in error_line(err) and out == ""
 
 
 def test_missing_input_path(capsys, model_dir, tmp_path):

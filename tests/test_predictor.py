@@ -7,10 +7,10 @@ import pytest
 import torch
 from inference_fixtures import model_dir, rule_label, seed_sentences  # noqa: F401 (model_dir is a fixture)
 
-from train import predictor as predictor_module
-from train.errors import KalimatError
-from train.labels import LABELS
-from train.predictor import Predictor, check_model_dir, label_agreement, resolve_device, resolve_precision
+from train.core.errors import KalimatError
+from train.core.labels import LABELS
+from train.inference import predictor as predictor_module
+from train.inference.predictor import Predictor, check_model_dir, label_agreement, resolve_device, resolve_precision
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
-from train.articles import Article, read_articles
-from train.errors import KalimatError
-from train.paths import CONFIG_DIR, ROOT
-from train.preprocess import PREPROCESSING_FILE, Preprocessor
+from train.core.errors import KalimatError
+from train.core.paths import CONFIG_DIR, ROOT
+from train.data.articles import Article, read_articles
+from train.data.preprocess import PREPROCESSING_FILE, Preprocessor
 
 
 def test_default_loads_the_project_config():

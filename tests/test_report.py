@@ -1,10 +1,16 @@
 import json
 
 import pytest
-from report_fixtures import gold_labels, make_report, predictions_with_accuracy, prediction_records, write_run
+from report_fixtures import gold_labels, make_report, prediction_records, predictions_with_accuracy, write_run
 
-from train.errors import KalimatError
-from train.report import REPORT_SCHEMA_VERSION, environment_info, load_predictions, load_report, write_run_report
+from train.core.errors import KalimatError
+from train.reporting.report import (
+    REPORT_SCHEMA_VERSION,
+    environment_info,
+    load_predictions,
+    load_report,
+    write_run_report,
+)
 
 TRICKY_TEXT = 'Ia berkata "A | B" <b>tegas</b>.'
 
@@ -78,8 +84,8 @@ def write_report_json(tmp_path, content):
 @pytest.mark.parametrize(
     ("change", "drop", "message"),
     [
-        ({"schema_version": 0}, None, r"schema_version 0, this kalimat reads version 1; re-run the training run"),
-        ({"schema_version": 2}, None, r"schema_version 2, this kalimat reads version 1; upgrade kalimat"),
+        ({"schema_version": 1}, None, r"schema_version 1, this kalimat reads version 2; re-run the training run"),
+        ({"schema_version": 3}, None, r"schema_version 3, this kalimat reads version 2; upgrade kalimat"),
         ({}, "schema_version", r"schema_version None"),
         ({"metrics": {"accuracy": 0.5}}, "timing", r"lacks timing, metrics\.macro_f1, .*docs/report_schema\.md"),
     ],
@@ -96,7 +102,7 @@ def test_unusable_reports_are_refused(run_dir, tmp_path, change, drop, message):
 
 def test_malformed_and_missing_reports_are_refused(tmp_path):
     with pytest.raises(KalimatError, match=r"is not valid JSON .*re-run"):
-        load_report(write_report_json(tmp_path, '{"schema_version": 1,'))
+        load_report(write_report_json(tmp_path, '{"schema_version": 2,'))
     with pytest.raises(KalimatError, match="not a report object"):
         load_report(write_report_json(tmp_path, "[1, 2]"))
     (tmp_path / "empty").mkdir()

@@ -5,11 +5,9 @@ import sys
 
 import pytest
 
-from train.paths import ROOT
-from train.segmentation_eval import BoundaryScore, boundaries, corpus_paragraphs, evaluate
-from train.splitter import split_sentences
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "indosum_unlabeled.jsonl"
+from train.core.paths import INDOSUM, ROOT
+from train.data.segmentation_eval import BoundaryScore, boundaries, corpus_paragraphs, evaluate
+from train.data.splitter import split_sentences
 
 CASES = {
     "abbreviations": (
@@ -131,8 +129,7 @@ def test_evaluation_script_fails_in_one_line_without_corpus(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "missing.jsonl" in result.stderr
 
 
-@pytest.mark.skipif(not CORPUS.is_file(), reason="needs ../shared/corpus (IndoSum)")
 def test_agrees_with_indosum_on_a_corpus_sample():
-    score = evaluate(corpus_paragraphs(CORPUS, limit=400))
+    score = evaluate(corpus_paragraphs(INDOSUM, limit=400))
     assert score.true_positives > 2000
     assert score.f1 >= 0.97

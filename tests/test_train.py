@@ -6,14 +6,14 @@ import time
 
 import pytest
 from hydra import compose, initialize_config_dir
+from tiny_models import TINY_MINI
 from transformers import pipeline
 
-from tiny_models import TINY_MINI
-from train.dataset import load_processed
-from train.errors import KalimatError
-from train.labels import LABELS
-from train.paths import CONFIG_DIR
-from train.train import check_config
+from train.core.errors import KalimatError
+from train.core.labels import LABELS
+from train.core.paths import CONFIG_DIR
+from train.data.build import load_processed
+from train.pipeline import check_config
 
 SENTENCE = "“Kami akan terus membantu warga,” kata Gubernur kepada wartawan."
 
@@ -59,11 +59,12 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     cv_records = [json.loads(line) for line in (run_dir / "cv_predictions.jsonl").read_text().splitlines()]
     # Every labelled sentence is predicted exactly once, by the fold that did not train on it.
     keys = {(r["article_id"], r["sentence_index"]) for r in cv_records}
-    n_labelled = sum(len(split) for split in dataset.values())
+    n_labelled = len(dataset["train"]) + len(dataset["validation"])  # the test split is never in a fold
     assert len(keys) == len(cv_records) == n_labelled
+    assert not {r["article_id"] for r in cv_records} & set(dataset["test"]["article_id"])
     for fold in cv["per_fold"]:
         assert {r["article_id"] for r in cv_records if r["fold"] == fold["fold"]} == set(fold["articles"])
-    assert all("cv_macro_f1_mean" in b for b in report["baselines"].values())
+    assert all("cv_macro_f1" in b for b in report["baselines"].values())
 
     assert "test macro-F1" in process.stdout and "cross-validation macro-F1" in process.stdout
     assert f"report: {run_dir / 'report.md'}" in process.stdout
@@ -106,7 +107,8 @@ def test_pretrained_checkpoint_from_a_local_folder(model, run_train, tiny_bert_d
         if model == "bert"
         else ["model=indobert_lite", f"model.name_or_path={tiny_albert_dir}"]
     )
-    _, runs_dir, models_dir = run_train(*overrides, "trainer.num_train_epochs=1", "trainer.learning_rate=1e-3", "run_name=pre")
+    _, runs_dir, models_dir = run_train(*overrides, "data=seeds", "trainer.num_train_epochs=1", "trainer.learning_rate=1e-3",
+                                        "run_name=pre")
     report = json.loads((runs_dir / "pre" / "report.json").read_text())
     assert report["model"]["name_or_path"] == str(tiny_bert_dir if model == "bert" else tiny_albert_dir)
     config = json.loads((models_dir / "pre" / "config.json").read_text())

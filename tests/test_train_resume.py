@@ -4,7 +4,6 @@ import json
 import shutil
 
 import pytest
-
 from tiny_models import TINY_MINI
 
 SETTINGS = (

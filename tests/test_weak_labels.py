@@ -1,6 +1,6 @@
 """Labeling functions: each cue fires where it should, and the vote follows the precedence."""
 
-from train.weak_labels import FALLBACK, INSIDE_QUOTE, fired_rules, vote
+from train.data.weak_labels import FALLBACK, INSIDE_QUOTE, fired_rules, vote
 
 
 def labels_of(sentences):

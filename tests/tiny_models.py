@@ -17,15 +17,18 @@ from pathlib import Path
 
 from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel
 
-from train.articles import read_articles
-from train.mini_model import train_wordpiece
-from train.paths import ROOT
-from train.preprocess import Preprocessor
+from train.core.paths import ROOT
+from train.data.articles import read_articles
+from train.data.preprocess import Preprocessor
+from train.modeling.mini_model import train_wordpiece
 
 HIDDEN = 32
-# Overrides that shrink the mini model to seconds per run; training still takes real steps.
+# Overrides that shrink the mini model to seconds per run on the five seed articles;
+# training still takes real steps.
 TINY_MINI = (
+    "data=seeds",
     "model=mini",
+    "trainer=from_scratch",
     "model.hidden_size=32",
     "model.num_hidden_layers=1",
     "model.num_attention_heads=2",

@@ -1,5 +1,5 @@
-"""``python -m train``: see :mod:`train.train`."""
+"""``python -m train``: see :mod:`train.pipeline`."""
 
-from .train import main
+from .pipeline import main
 
 main()

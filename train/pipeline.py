@@ -25,19 +25,16 @@ from accelerate import PartialState
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from . import paths
-from .atomic import write_text
-from .baselines import run_baselines
-from .dataset import ensure_dataset, load_processed
-from .distributed import process_state
-from .errors import KalimatError, exit_on_error
-from .evaluation import compute_metrics, scored, summarize_cv
-from .export import export_model
-from .labels import LABELS
-from .model_loader import ModelLoader
-from .overrides import check_overrides
-from .report import environment_info, load_report, write_run_report
-from .training import (
+from .core import paths
+from .core.atomic import write_text
+from .core.distributed import process_state
+from .core.errors import KalimatError, exit_on_error
+from .core.labels import LABELS
+from .core.overrides import check_overrides
+from .data.build import ensure_dataset, load_processed
+from .modeling.export import export_model
+from .modeling.model_loader import ModelLoader
+from .modeling.training import (
     cv_phases,
     device_name,
     final_phase,
@@ -46,6 +43,9 @@ from .training import (
     training_precision,
     unlabelled_texts,
 )
+from .reporting.baselines import baseline_predictions
+from .reporting.evaluation import compute_metrics, macro_f1, scored, summarize_cv
+from .reporting.report import environment_info, write_run_report
 
 CONFIG_FILE = "config.yaml"
 
@@ -58,13 +58,21 @@ def main() -> None:
 
 @hydra.main(config_path=str(paths.CONFIG_DIR), config_name="train", version_base="1.3")
 @exit_on_error
-def run(cfg: DictConfig) -> None:
+def run(cfg: DictConfig) -> float | None:
+    """Train, evaluate and export; return ``optimized_metric`` of the report for a sweeper to maximise."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        train_and_export(cfg, run_dir)
+        report = train_and_export(cfg, run_dir)
     except KalimatError:
         discard_empty_run_dir(run_dir)
         raise
+    if report is None:  # not the main process of a multi-process launch
+        return None
+    value = OmegaConf.select(OmegaConf.create(report), cfg.optimized_metric)
+    if not isinstance(value, (int, float)):
+        raise KalimatError(f"optimized_metric={cfg.optimized_metric}: not a number in report.json (got {value!r}); "
+                           "use e.g. selection.validation_macro_f1 or cv.macro_f1 with cv.folds=5")
+    return float(value)
 
 
 def discard_empty_run_dir(run_dir: Path) -> None:
@@ -73,11 +81,12 @@ def discard_empty_run_dir(run_dir: Path) -> None:
     A bad override or an unreachable model would otherwise leave ``runs/`` littered with
     folders holding only Hydra's bookkeeping, which look like runs to ``compare_reports``.
     """
-    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= {".hydra", "train.log", CONFIG_FILE}:
+    bookkeeping = {".hydra", f"{HydraConfig.get().job.name}.log", CONFIG_FILE}
+    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= bookkeeping:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def train_and_export(cfg: DictConfig, run_dir: Path) -> None:
+def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     check_config(cfg)
     state = process_state()
     # In a multirun Hydra names each job's folder <run_name>-<job number>; that folder
@@ -95,7 +104,7 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> None:
 
     folds = []
     if cfg.cv.folds:
-        phases = cv_phases(dataset, cfg.cv.folds, cfg.cv.seed)
+        phases = cv_phases(dataset, cfg.cv.folds, cfg.cv.seed, list(cfg.data.split.train_only))
         for i, phase in enumerate(phases, 1):
             state.print(f"cross-validation fold {i}/{len(phases)}: testing on {', '.join(phase.test_articles)}")
             result, _, _ = run_phase(phase, loader, cfg, run_dir, extra_texts, resume)
@@ -108,12 +117,13 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> None:
     if state.is_main_process:
         report = build_report(cfg, run_name, metadata, final, result, folds)
         cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
-        write_run_report(run_dir, report, result.predictions, cv_predictions)
-        export_model(model, tokenizer, cfg.cleaning, load_report(run_dir), model_dir)
+        report = write_run_report(run_dir, report, result.predictions, cv_predictions)
+        export_model(model, tokenizer, cfg.cleaning, report, model_dir)
         if not cfg.train.keep_checkpoints:
             remove_checkpoints(run_dir)
-        print_summary(load_report(run_dir), run_dir, model_dir)
+        print_summary(report, run_dir, model_dir)
     state.wait_for_everyone()
+    return report if state.is_main_process else None
 
 
 # Each checked setting: (test, what a valid value is).
@@ -209,7 +219,7 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
     gold = [r["gold"] for r in result.predictions]
     pred = [r["pred"] for r in result.predictions]
     metrics = scored(gold, pred, seed)
-    baselines = _baselines(final, seed)
+    baselines = {name: scored(gold, labels, seed) for name, labels in _baselines(final, seed).items()}
 
     cv = None
     if folds:
@@ -219,10 +229,12 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
             fold_pred = [r["pred"] for r in fold.predictions]
             per_fold.append(compute_metrics(fold_gold, fold_pred) | {"fold": phase.fold, "articles": phase.test_articles})
         oof = [r for _, fold in folds for r in fold.predictions]
-        cv = summarize_cv(per_fold, [r["gold"] for r in oof], [r["pred"] for r in oof], seed=seed)
+        oof_gold = [r["gold"] for r in oof]
+        cv = summarize_cv(per_fold, oof_gold, [r["pred"] for r in oof], seed=seed)
+        # The baselines' out-of-fold labels, pooled in the same order: one estimate, comparable with cv.macro_f1.
         fold_baselines = [_baselines(phase, seed) for phase, _ in folds]
         for name, scores in baselines.items():
-            scores["cv_macro_f1_mean"] = sum(b[name]["macro_f1"] for b in fold_baselines) / len(fold_baselines)
+            scores["cv_macro_f1"] = macro_f1(oof_gold, [label for b in fold_baselines for label in b[name]])
 
     model_settings = {
         f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if k not in ("name", "name_or_path")
@@ -252,6 +264,8 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         "evaluation": {"split": "test", "num_sentences": len(gold)},
         "metrics": metrics,
         "cv": cv,
+        # What model selection (early stopping, a sweep) may look at: never the test split.
+        "selection": {"validation_macro_f1": result.validation_macro_f1},
         "baselines": baselines,
         "timing": {
             "train_seconds": result.train_seconds,
@@ -262,13 +276,12 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
     }
 
 
-def _baselines(phase, seed: int) -> dict:
-    """The baselines trained on a phase's training sentences and scored on its test sentences."""
-    return run_baselines(
+def _baselines(phase, seed: int) -> dict[str, list[str]]:
+    """The baselines trained on a phase's training sentences, labeling its test sentences in order."""
+    return baseline_predictions(
         list(phase.train["text"]),
         [LABELS[i] for i in phase.train["label"]],
         list(phase.test["text"]),
-        [LABELS[i] for i in phase.test["label"]],
         list(phase.test["weak_label"]),
         seed,
     )
@@ -285,7 +298,7 @@ def print_summary(report: dict, run_dir: Path, model_dir: Path) -> None:
     if cv:
         low, high = cv["macro_f1_interval"]
         print(
-            f"cross-validation macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f} over {cv['folds']} folds "
-            f"(95% interval {low:.3f}-{high:.3f}); TF-IDF baseline {tfidf['cv_macro_f1_mean']:.3f}"
+            f"cross-validation macro-F1 {cv['macro_f1']:.3f} (pooled out-of-fold, 95% interval {low:.3f}-{high:.3f}, "
+            f"{cv['folds']} folds); TF-IDF baseline {tfidf['cv_macro_f1']:.3f}"
         )
     print(f"report: {run_dir / 'report.md'}\nmodel:  {model_dir}")

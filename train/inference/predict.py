@@ -47,13 +47,13 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from .articles import expand_inputs, read_articles
-from .atomic import atomic_file
-from .distributed import process_state
-from .errors import KalimatError, exit_on_error
-from .labels import DEFINITIONS, LABELS
+from ..core.atomic import atomic_file
+from ..core.distributed import process_state
+from ..core.errors import KalimatError, exit_on_error
+from ..core.labels import DEFINITIONS, LABELS
+from ..data.articles import expand_inputs, read_articles
+from ..data.preprocess import Preprocessor
 from .predictor import DEVICES, PRECISIONS, Predictor, resolve_device
-from .preprocess import Preprocessor
 
 CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]
 COLOURS = {"claim": "#cfe2ff", "quote": "#d1f0d6", "opinion": "#ffe3b3", "background": "#eceff1"}

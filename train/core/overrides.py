@@ -14,7 +14,7 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from . import distributed, paths  # noqa: F401 (both register resolvers the configs use)
+from . import paths  # noqa: F401 (both register resolvers the configs use)
 from .errors import KalimatError
 
 # A run's name becomes a folder name under runs/ and models/: nothing that leaves them.

@@ -14,7 +14,7 @@ card can show per article what cleaning took away and a reader can check nothing
 
 import re
 
-from .errors import KalimatError
+from ..core.errors import KalimatError
 
 _SPACES = re.compile(r"\s+")
 

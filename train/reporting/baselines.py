@@ -13,36 +13,30 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
-from .errors import KalimatError
-from .evaluation import scored
+from ..core.errors import KalimatError
 
 
-def run_baselines(
+def baseline_predictions(
     train_texts: Sequence[str],
     train_labels: Sequence[str],
     eval_texts: Sequence[str],
-    eval_labels: Sequence[str],
     eval_weak_labels: Sequence[str],
     seed: int,
-) -> dict:
-    """Score the three baselines on the evaluation sentences.
+) -> dict[str, list[str]]:
+    """The three baselines' labels for the evaluation sentences.
 
     ``eval_weak_labels`` holds, for each evaluation sentence, the label the project's
-    labeling functions voted for (``train.weak_labels.vote``), so ``weak_rules`` shows what
-    the rules alone achieve on sentences a human labelled.
+    labeling functions voted for (``train.data.weak_labels.vote``), so ``weak_rules`` shows
+    what the rules alone achieve on sentences a human labeled.
 
-    Returns ``{"majority": ..., "weak_rules": ..., "tfidf_logreg": ...}``, each a *Metrics*
-    dict with ``macro_f1_interval``.
+    Returns ``{"majority": [...], "weak_rules": [...], "tfidf_logreg": [...]}``; the caller
+    scores them exactly like the model (and can pool them over cross-validation folds).
     """
     majority_label = Counter(train_labels).most_common(1)[0][0]
-
-    majority_pred = [majority_label] * len(eval_labels)
-    tfidf_pred = _tfidf_logreg(train_texts, train_labels, seed).predict(list(eval_texts)).tolist()
-
     return {
-        "majority": scored(eval_labels, majority_pred, seed),
-        "weak_rules": scored(eval_labels, eval_weak_labels, seed),
-        "tfidf_logreg": scored(eval_labels, tfidf_pred, seed),
+        "majority": [majority_label] * len(eval_texts),
+        "weak_rules": list(eval_weak_labels),
+        "tfidf_logreg": _tfidf_logreg(train_texts, train_labels, seed).predict(list(eval_texts)).tolist(),
     }
 
 

@@ -10,6 +10,7 @@ continues the interrupted one from its last checkpoint.
 import json
 import shutil
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +31,13 @@ from transformers import (
 from transformers.integrations import TensorBoardCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from .atomic import write_json
-from .distributed import process_state
-from .errors import KalimatError
-from .evaluation import macro_f1
-from .labels import ID2LABEL, LABELS
+from ..core.atomic import write_json
+from ..core.distributed import process_state
+from ..core.errors import KalimatError
+from ..core.labels import ID2LABEL, LABELS
+from ..data.splits import GoldArticle, article_folds, check_folds
+from ..reporting.evaluation import macro_f1
 from .model_loader import ModelLoader
-from .splits import assign_folds
 
 RESULT_FILE = "result.json"
 FINAL_MODEL_DIR = "model"
@@ -66,6 +67,7 @@ class PhaseResult:
     train_samples_per_second: float
     eval_sentences_per_second: float
     num_parameters: int
+    validation_macro_f1: float | None  # the kept epoch's, the figure model selection may use
 
 
 def gold(rows: datasets.Dataset) -> datasets.Dataset:
@@ -84,22 +86,31 @@ def final_phase(dataset: datasets.DatasetDict) -> Phase:
     return Phase("final", dataset["train"], gold(dataset["validation"]), gold(dataset["test"]))
 
 
-def cv_phases(dataset: datasets.DatasetDict, folds: int, seed: int) -> list[Phase]:
-    """Grouped folds over the labelled articles of all splits.
+def cv_phases(dataset: datasets.DatasetDict, folds: int, seed: int, train_only: list[str]) -> list[Phase]:
+    """Grouped, stratified folds over the gold-labeled articles of the train and validation splits.
 
+    The test split is left out: it is scored once, by the final model, and never takes part
+    in model selection (a sweep that optimises the cross-validation score never sees it).
     Fold ``i`` is scored on its articles and stops early on those of fold ``i+1``; every
-    other article, and articles with only weak labels, train it.
+    other article, articles with only weak labels and those of ``train_only`` outlets train it.
     """
-    rows = datasets.concatenate_datasets([dataset[split] for split in ("train", "validation", "test")])
-    labelled = sorted(set(gold(rows)["article_id"]))
-    fold_of = assign_folds(labelled, folds, seed)
+    check_folds(folds)
+    rows = datasets.concatenate_datasets([dataset["train"], dataset["validation"]])
+    labels = defaultdict(list)
+    category = {}
+    for article, label, source, outlet, cat in zip(
+        rows["article_id"], rows["label"], rows["label_source"], rows["outlet"], rows["category"]
+    ):
+        if source == "gold" and outlet not in train_only:
+            labels[article].append(LABELS[label])
+            category[article] = cat
+    fold_of = article_folds([GoldArticle(a, category[a], tuple(labs)) for a, labs in labels.items()], folds, seed)
     fold_ids = sorted(set(fold_of.values()))
     if len(fold_ids) < 3:
         raise KalimatError(
-            f"cv.folds={folds}: {len(labelled)} labelled articles give {len(fold_ids)} folds, but each fold "
+            f"cv.folds={folds}: {len(labels)} labeled articles give {len(fold_ids)} folds, but each fold "
             "needs one to test, one to stop early on and one to train; use cv.folds=3 or more, or cv.folds=0"
         )
-    # Articles with only weak labels have no fold (None): they always train.
     row_folds = [fold_of.get(article) for article in rows["article_id"]]
 
     def rows_in(wanted: set) -> datasets.Dataset:
@@ -267,6 +278,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
         train_samples_per_second=output.metrics["train_samples_per_second"],
         eval_sentences_per_second=len(predictions) / eval_seconds,
         num_parameters=trainer.model.num_parameters(),
+        validation_macro_f1=trainer.state.best_metric,
     )
     if phase.name == "final":
         trainer.save_model(str(phase_dir / FINAL_MODEL_DIR))

@@ -10,10 +10,12 @@ model="models/<run_name>")`` loads it as it is.
 
 from pathlib import Path
 
-from .atomic import atomic_dir, write_json, write_text
-from .labels import DEFINITIONS, LABELS
-from .preprocess import Preprocessor
-from .render import Heading, Paragraph, Table, format_interval, format_number, to_markdown
+from ..core.atomic import atomic_dir, write_json, write_text
+from ..core.labels import DEFINITIONS, LABELS
+from ..data.preprocess import Preprocessor
+from ..reporting.render import Heading, Paragraph, Table, to_markdown
+from ..reporting.report import results_blocks
+
 
 def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) -> Path:
     """Write the export folder for ``model`` and ``tokenizer`` and return it."""
@@ -38,7 +40,7 @@ def model_card(report: dict, model_dir: Path) -> str:
 
 
 def _card_blocks(report: dict, model_dir: Path) -> list:
-    metrics, dataset, cv = report["metrics"], report["dataset"], report["cv"]
+    dataset = report["dataset"]
     model = report["model"]
     origin = (
         f"fine-tuned from {model['name_or_path']}"
@@ -77,37 +79,7 @@ def _card_blocks(report: dict, model_dir: Path) -> list:
             "Splits are by article, so no test article was seen in training."
         ),
         Heading("Evaluation"),
-        Paragraph(
-            f"Test split, {report['evaluation']['num_sentences']} human-labelled sentences: macro-F1 "
-            f"{format_number(metrics['macro_f1'])} (95% bootstrap interval {format_interval(metrics['macro_f1_interval'])}), "
-            f"accuracy {format_number(metrics['accuracy'])}."
-        ),
-        Table(
-            ["label", "precision", "recall", "F1", "support"],
-            [
-                [label, *(format_number(metrics["per_class"][label][k]) for k in ("precision", "recall", "f1")),
-                 metrics["per_class"][label]["support"]]
-                for label in LABELS
-                if label in metrics["per_class"]
-            ],
-        ),
-    ]
-    if cv:
-        blocks.append(Paragraph(
-            f"{cv['folds']}-fold cross-validation grouped by article: macro-F1 {format_number(cv['macro_f1_mean'])} "
-            f"± {format_number(cv['macro_f1_sd'])} (mean ± sd over folds), 95% bootstrap interval over all "
-            f"out-of-fold sentences {format_interval(cv['macro_f1_interval'])}."
-        ))
-    baselines = report["baselines"]
-    blocks += [
-        Paragraph("Baselines on the same test sentences (and the same folds):"),
-        Table(
-            ["model", "macro-F1", "95% interval", "CV mean"],
-            [[report["run_name"], format_number(metrics["macro_f1"]), format_interval(metrics["macro_f1_interval"]),
-              format_number(cv["macro_f1_mean"]) if cv else "—"]]
-            + [[name, format_number(b["macro_f1"]), format_interval(b["macro_f1_interval"]),
-                format_number(b.get("cv_macro_f1_mean"))] for name, b in baselines.items()],
-        ),
+        *results_blocks(report),
         Heading("Limitations"),
         Paragraph(
             "Trained and tested on few articles: the intervals above are wide and say more than the point "

@@ -7,6 +7,12 @@ sentence: a sentence whose text changed simply stops matching, and the build rep
 File format (JSONL, one sentence a line)::
 
     {"article_id": "000_da2521d8e10fc030", "text": "...", "label": "claim", "note": "optional"}
+
+A sentence read by two annotators also keeps both original labels and what settled a
+disagreement (``label`` is the final one; see :mod:`train.data.agreement`)::
+
+    {..., "label": "claim", "annotators": {"first": "claim", "second": "background"},
+     "adjudication": "new event reported in this article: claim (guidelines, hard cases)"}
 """
 
 import json
@@ -14,9 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import KalimatError
+from ..core.labels import check_label
 from .articles import decode_text
-from .errors import KalimatError
-from .labels import check_label
 
 
 def sentence_key(article_id: str, text: str) -> tuple[str, str]:
@@ -31,14 +37,21 @@ class Annotation:
     label: str
     note: str = ""
     line: int = 0
+    annotators: dict[str, str] | None = None  # annotator -> original label, on doubly read sentences
+    where: str = ""
 
 
-def load_annotations(path) -> dict[tuple[str, str], Annotation]:
-    """Read an annotation file; every problem is a one-line error naming file and line."""
-    path = Path(path)
-    if not path.is_file():
-        raise KalimatError(f"{path}: annotation file not found; set data.annotations to an existing file")
+def load_annotations(paths) -> dict[tuple[str, str], Annotation]:
+    """Read annotation files; every problem is a one-line error naming file and line."""
     annotations: dict[tuple[str, str], Annotation] = {}
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        _load_file(Path(path), annotations)
+    return annotations
+
+
+def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> None:
+    if not path.is_file():
+        raise KalimatError(f"{path}: annotation file not found; set data.annotations to existing files")
     for number, line in enumerate(decode_text(path.read_bytes(), str(path)).split("\n"), start=1):
         if not line.strip():
             continue
@@ -51,19 +64,23 @@ def load_annotations(path) -> dict[tuple[str, str], Annotation]:
             isinstance(record.get(key), str) for key in ("article_id", "text", "label")
         ):
             raise KalimatError(f'{where}: needs string fields "article_id", "text" and "label"')
+        annotators = record.get("annotators")
+        if annotators is not None:
+            if not isinstance(annotators, dict) or not annotators:
+                raise KalimatError(f'{where}: "annotators" must map annotator names to labels')
+            annotators = {name: check_label(label, where) for name, label in annotators.items()}
         annotation = Annotation(
             record["article_id"], record["text"], check_label(record["label"], where),
-            record.get("note", ""), number,
+            record.get("note", ""), number, annotators, where,
         )
         key = sentence_key(annotation.article_id, annotation.text)
         earlier = annotations.get(key)
         if earlier is not None and earlier.label != annotation.label:
             raise KalimatError(
-                f"{where}: the same sentence is labeled {earlier.label!r} on line {earlier.line} "
+                f"{where}: the same sentence is labeled {earlier.label!r} at {earlier.where} "
                 f"and {annotation.label!r} here; keep one"
             )
         annotations[key] = annotation
-    return annotations
 
 
 @dataclass

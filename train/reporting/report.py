@@ -15,13 +15,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from .atomic import atomic_file, write_json, write_jsonl, write_text
-from .errors import KalimatError
-from .labels import LABELS
+from ..core.atomic import atomic_file, write_json, write_jsonl, write_text
+from ..core.errors import KalimatError
+from ..core.labels import LABELS
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
 
-REPORT_SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+REPORT_SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (2,)
 REPORT_FILE = "report.json"
 PREDICTION_FILES = {"test": "predictions.jsonl", "cv": "cv_predictions.jsonl"}
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
@@ -29,7 +29,7 @@ CONFUSION_MATRIX_FILE = "confusion_matrix.png"
 # Keys the training code provides; write_run_report adds the others.
 CALLER_KEYS = (
     "run_name", "model", "hyperparameters", "dataset", "evaluation",
-    "metrics", "cv", "baselines", "timing", "environment",
+    "metrics", "cv", "selection", "baselines", "timing", "environment",
 )
 # What a report must hold to be read back: dotted paths into report.json.
 REQUIRED_KEYS = (
@@ -56,13 +56,13 @@ def environment_info(device: str, precision: str) -> dict:
     return info
 
 
-def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> None:
+def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> dict:
     """Write the report files of one run into ``run_dir``.
 
     ``report`` holds the keys of :data:`CALLER_KEYS`; ``schema_version``, ``created``,
     ``predictions`` (file names) and ``misclassified`` are filled in here from the
     prediction records (``article_id``, ``sentence_index``, ``text``, ``gold``, ``pred``,
-    ``probs``, and ``fold`` for cross-validation).
+    ``probs``, and ``fold`` for cross-validation). Returns the complete report as written.
     """
     missing = [key for key in CALLER_KEYS if key not in report]
     if missing:
@@ -86,6 +86,7 @@ def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predicti
         handle.write(png)
     write_text(run_dir / "report.md", to_markdown(_report_blocks(report, png)))
     write_json(run_dir / REPORT_FILE, report)
+    return report
 
 
 def load_report(path) -> dict:
@@ -227,15 +228,14 @@ def _confusion_matrix_figure(report: dict) -> Figure:
     return figure
 
 
-def _report_blocks(report: dict, confusion_png: bytes) -> list:
-    metrics, cv, model, dataset = report["metrics"], report["cv"], report["model"], report["dataset"]
-    parameters = f", {model['num_parameters']:,} parameters" if model.get("num_parameters") else ""
+def results_blocks(report: dict) -> list:
+    """The scores of a run, as the run's report.md and the exported model's card both show them.
+
+    The test-split headline with its interval, the cross-validation estimate, the model
+    beside the baselines on the same sentences, and the per-class table.
+    """
+    metrics, cv = report["metrics"], report["cv"]
     blocks = [
-        Heading(f"Run {report['run_name']}", 1),
-        Paragraph(
-            f"Model {model['name']} ({model.get('name_or_path') or 'trained from scratch'}{parameters}), "
-            f"dataset {dataset['name']} (content hash {dataset['content_hash'][:12]}), written {report['created']}."
-        ),
         Heading(
             f"Macro-F1 {metrics['macro_f1']:.3f} {format_interval(metrics['macro_f1_interval'])} on "
             f"{report['evaluation']['num_sentences']} {report['evaluation']['split']} sentences, "
@@ -245,9 +245,9 @@ def _report_blocks(report: dict, confusion_png: bytes) -> list:
     ]
     if cv is not None:
         blocks.append(Paragraph(
-            f"Cross-validation over {cv['folds']} folds: macro-F1 {cv['macro_f1_mean']:.3f} "
-            f"± {cv['macro_f1_sd']:.3f} (mean ± sd over folds), {format_interval(cv['macro_f1_interval'])} "
-            "over the pooled out-of-fold predictions."
+            f"Cross-validation over {cv['folds']} folds of the training and validation articles: macro-F1 "
+            f"{cv['macro_f1']:.3f} {format_interval(cv['macro_f1_interval'])} of the pooled out-of-fold predictions "
+            f"(single folds scatter by ± {cv['macro_f1_fold_sd']:.3f})."
         ))
 
     blocks.append(Heading("Model and baselines"))
@@ -258,11 +258,11 @@ def _report_blocks(report: dict, confusion_png: bytes) -> list:
     ))
     headers = ["system", "macro-F1", "95% interval", "accuracy", "Δ macro-F1"]
     if cv is not None:
-        headers.append("CV macro-F1 mean")
-    systems = [("model", metrics, cv["macro_f1_mean"] if cv else None)]
-    systems += [(name, scores, scores.get("cv_macro_f1_mean")) for name, scores in report["baselines"].items()]
+        headers.append("CV macro-F1 (pooled)")
+    systems = [("model", metrics, cv["macro_f1"] if cv else None)]
+    systems += [(name, scores, scores.get("cv_macro_f1")) for name, scores in report["baselines"].items()]
     rows = []
-    for name, scores, cv_mean in systems:
+    for name, scores, cv_score in systems:
         delta = "" if name == "model" else f"{metrics['macro_f1'] - scores['macro_f1']:+.3f}"
         row = [
             name,
@@ -272,19 +272,34 @@ def _report_blocks(report: dict, confusion_png: bytes) -> list:
             delta,
         ]
         if cv is not None:
-            row.append(format_number(cv_mean))
+            row.append(format_number(cv_score))
         rows.append(row)
     blocks.append(Table(headers, rows))
 
     blocks.append(Heading("Per class"))
-    per_class = [(label, metrics["per_class"][label]) for label in LABELS]
     blocks.append(Table(
         ["label", "precision", "recall", "F1", "support"],
         [
-            [label, *(format_number(scores[key]) for key in ("precision", "recall", "f1")), scores["support"]]
-            for label, scores in per_class
+            [label, *(format_number(metrics["per_class"][label][key]) for key in ("precision", "recall", "f1")),
+             metrics["per_class"][label]["support"]]
+            for label in LABELS
         ],
     ))
+    return blocks
+
+
+def _report_blocks(report: dict, confusion_png: bytes) -> list:
+    model, dataset = report["model"], report["dataset"]
+    parameters = f", {model['num_parameters']:,} parameters" if model.get("num_parameters") else ""
+    blocks = [
+        Heading(f"Run {report['run_name']}", 1),
+        Paragraph(
+            f"Model {model['name']} ({model.get('name_or_path') or 'trained from scratch'}{parameters}), "
+            f"dataset {dataset['name']} (content hash {dataset['content_hash'][:12]}), written {report['created']}."
+        ),
+        *results_blocks(report),
+    ]
+    metrics = report["metrics"]
 
     blocks.append(Heading("Confusion matrix"))
     blocks.append(Paragraph("Rows are gold labels, columns predictions."))

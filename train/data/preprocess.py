@@ -11,10 +11,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .atomic import write_json
+from ..core.atomic import write_json
+from ..core.errors import KalimatError
+from ..core.paths import CONFIG_DIR
 from .cleaning import clean_text, compile_patterns, normalize_whitespace
-from .errors import KalimatError
-from .paths import CONFIG_DIR
 from .splitter import split_sentences
 
 PREPROCESSING_FILE = "kalimat_preprocessing.json"

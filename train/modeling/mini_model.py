@@ -9,7 +9,7 @@ the model starts from random weights, so everything it knows comes from this run
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import BertConfig, BertTokenizer
 
-from .labels import ID2LABEL, LABEL2ID
+from ..core.labels import ID2LABEL, LABEL2ID
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CONTINUATION = "##"

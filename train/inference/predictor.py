@@ -44,8 +44,8 @@ from huggingface_hub.errors import StrictDataclassError
 from safetensors import SafetensorError
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from .errors import KalimatError
-from .labels import LABELS
+from ..core.errors import KalimatError
+from ..core.labels import LABELS
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 DEVICES = ("auto", "cpu", "cuda")

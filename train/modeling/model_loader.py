@@ -17,8 +17,8 @@ import transformers
 from huggingface_hub import constants as hub_constants
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 
-from .errors import KalimatError
-from .labels import ID2LABEL, LABEL2ID
+from ..core.errors import KalimatError
+from ..core.labels import ID2LABEL, LABEL2ID
 from .mini_model import mini_config, train_wordpiece
 
 HUB_PROBE_SECONDS = 3.0

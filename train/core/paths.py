@@ -10,7 +10,9 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / "configs"
+# All 1,445 IndoSum articles, with IndoSum's own sentence segmentation (data/README.md).
+INDOSUM = ROOT / "data" / "corpus" / "indosum.jsonl.gz"
 
 OmegaConf.register_new_resolver("kalimat_root", lambda: str(ROOT), replace=True)

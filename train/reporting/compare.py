@@ -44,10 +44,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.stats import binomtest, chi2
 
-from .atomic import atomic_file, write_text
-from .errors import KalimatError, exit_on_error
+from ..core.atomic import atomic_file, write_text
+from ..core.errors import KalimatError, exit_on_error
+from ..core.labels import LABELS
 from .evaluation import bootstrap_macro_f1, macro_f1
-from .labels import LABELS
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
 from .report import REPORT_FILE, load_predictions, load_report
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .labels import LABELS
+from ..core.labels import LABELS
 
 OPEN_QUOTES = "\"“‘«"
 CLOSE_QUOTES = "\"”’»"

@@ -6,9 +6,10 @@ same way wherever it enters the project. Inputs:
 * ``a.txt``: one article; its id is the file name without ``.txt``.
 * a folder: its ``.txt`` and ``.jsonl`` files, recursively, in sorted order; a text file's
   id is its path inside the folder without ``.txt`` (so equal names in sub-folders differ).
-* ``a.jsonl``: one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
+* ``a.jsonl`` (or gzip-compressed ``a.jsonl.gz``): one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
   and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given); the id
-  is a non-empty string or a whole number.
+  is a non-empty string or a whole number. Optional ``source`` (the outlet) and
+  ``category`` (the news section) are kept: the dataset stratifies its splits by category.
 * ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
 
 Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
@@ -18,13 +19,14 @@ are reported through ``warn`` and skipped. Empty articles are yielded with empty
 since whether they are fatal depends on the caller.
 """
 
+import gzip
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KalimatError
+from ..core.errors import KalimatError
 
 
 class BadInput(KalimatError):
@@ -37,6 +39,9 @@ class Article:
     text: str = ""
     sentences: list[str] | None = None  # set when the input was already split
     source: str = ""  # where it came from, for messages: "file" or "file:line"
+    # Optional JSONL fields: the outlet (``"source"`` in IndoSum's records) and the news section.
+    outlet: str = ""
+    category: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -76,13 +81,15 @@ def _article_from_json(line: str, source: str) -> Article:
     if isinstance(article_id, bool) or not isinstance(article_id, (str, int)) or article_id == "":
         raise BadInput(f'{source}: "id" must be a non-empty string or a whole number; fix the line')
     article_id = str(article_id)
+    meta = {"outlet": record.get("source"), "category": record.get("category")}
+    meta = {key: value for key, value in meta.items() if isinstance(value, str)}
     if isinstance(record.get("sentences"), list):
         sentences = record["sentences"]
         if not all(isinstance(s, str) for s in sentences):
             raise BadInput(f'{source}: "sentences" must be a list of strings')
-        return Article(article_id, sentences=sentences, source=source)
+        return Article(article_id, sentences=sentences, source=source, **meta)
     if isinstance(record.get("text"), str):
-        return Article(article_id, text=record["text"], source=source)
+        return Article(article_id, text=record["text"], source=source, **meta)
     raise BadInput(f'{source}: needs a "text" string or a "sentences" list of strings')
 
 
@@ -98,10 +105,20 @@ def _jsonl_articles(lines: Iterable[bytes], name: str) -> Iterator[Article | Bad
             yield err
 
 
+def _kind(path: Path) -> str | None:
+    """``.txt``, ``.jsonl`` or ``.jsonl.gz`` (a compressed corpus), else ``None``."""
+    name = path.name
+    return next((kind for kind in (".jsonl.gz", ".jsonl", ".txt") if name.endswith(kind)), None)
+
+
 def _file_articles(path: Path, article_id: str) -> Iterator[Article | BadInput]:
-    if path.suffix == ".jsonl":
-        with open(path, "rb") as handle:  # streamed: a large file never sits in memory whole
-            yield from _jsonl_articles(handle, str(path))
+    if _kind(path) in (".jsonl", ".jsonl.gz"):
+        opener = gzip.open if _kind(path) == ".jsonl.gz" else open
+        try:
+            with opener(path, "rb") as handle:  # streamed: a large file never sits in memory whole
+                yield from _jsonl_articles(handle, str(path))
+        except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
+            yield BadInput(f"{path}: cannot be read ({err}); check the file")
         return
     try:
         yield Article(article_id, text=decode_text(path.read_bytes(), str(path)), source=str(path))
@@ -132,16 +149,14 @@ def expand_inputs(inputs: Iterable[str]) -> list[tuple[Path | None, str]]:
             continue
         path = Path(item)
         if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".jsonl")
-            )
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p))
             if not files:  # most likely the wrong folder: reading nothing must not look like success
-                raise KalimatError(f"{path}: no .txt or .jsonl files in this folder; check the path")
-            found += [(file, file.relative_to(path).with_suffix("").as_posix()) for file in files]
+                raise KalimatError(f"{path}: no .txt, .jsonl or .jsonl.gz files in this folder; check the path")
+            found += [(file, file.relative_to(path).as_posix().removesuffix(_kind(file))) for file in files]
         elif path.is_file():
-            if path.suffix not in (".txt", ".jsonl"):
-                raise KalimatError(f"{path}: unsupported file type; give .txt or .jsonl files or a folder")
-            found.append((path, path.stem))
+            if not _kind(path):
+                raise KalimatError(f"{path}: unsupported file type; give .txt, .jsonl or .jsonl.gz files or a folder")
+            found.append((path, path.name.removesuffix(_kind(path))))
         else:
             raise KalimatError(f"{path}: no such file or folder; check the path")
     return found

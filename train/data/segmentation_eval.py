@@ -6,13 +6,14 @@ the comparison indifferent to how either side spaces the text, so only where the
 fall matters. Scores are micro-averaged over all boundaries of all paragraphs.
 """
 
+import gzip
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import KalimatError
 from .cleaning import normalize_whitespace
-from .errors import KalimatError
 from .splitter import split_sentences
 
 
@@ -58,14 +59,15 @@ class BoundaryScore:
 
 
 def corpus_paragraphs(path, limit: int | None = None) -> Iterator[list[str]]:
-    """Yield each paragraph of a corpus JSONL file (IndoSum layout) as its list of sentences.
+    """Yield each paragraph of a corpus JSONL file (IndoSum layout, ``.jsonl`` or ``.jsonl.gz``) as its sentences.
 
     ``limit`` stops after that many articles, for quick checks on a sample.
     """
     path = Path(path)
     if not path.is_file():
-        raise KalimatError(f"{path}: corpus file not found; give the path to indosum_unlabeled.jsonl")
-    with open(path, encoding="utf-8") as handle:
+        raise KalimatError(f"{path}: corpus file not found; give the path to an IndoSum-layout JSONL file")
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle):
             if limit is not None and number >= limit:
                 return

@@ -1,0 +1,1 @@
+"""What every stage shares: the labels, user errors, atomic writes, paths and process state."""

@@ -1,0 +1,383 @@
+"""Build the labeled dataset: articles -> clean sentences -> gold and weak labels -> splits.
+
+``python -m train.dataset`` (config ``configs/dataset.yaml``) writes ``data.output_dir``:
+
+* ``dataset_dict/``: a ``datasets.DatasetDict`` (``train``, ``validation``, ``test``),
+* ``sentences.jsonl``: one sentence a line, for reading and diffing,
+* ``dataset_card.md``: counts, cleaning log, label sources, labeling-function quality,
+* ``metadata.json``: name, content hash, and the fingerprint of the inputs it was built from.
+
+The folder is replaced atomically, so an interrupted build leaves the previous dataset as
+it was. Training calls :func:`ensure_dataset`, which rebuilds only when the fingerprint of
+the inputs (articles, annotations, config, preprocessing code) changed.
+"""
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from ..core import paths  # also registers the ${kalimat_root:} resolver
+from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
+from ..core.errors import KalimatError, exit_on_error
+from ..core.labels import LABELS
+from ..core.overrides import check_overrides
+from ..reporting.evaluation import macro_f1
+from ..reporting.render import Heading, Paragraph, Table, to_markdown
+from .agreement import agreement, annotator_pairs
+from .annotations import load_annotations, match_annotations, sentence_key
+from .articles import Article, expand_inputs, read_articles
+from .preprocess import Preprocessor
+from .splits import GoldArticle, assign_splits
+from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
+
+SPLITS = ("train", "validation", "test")
+FEATURES = datasets.Features({
+    "article_id": datasets.Value("string"),
+    "sentence_index": datasets.Value("int32"),
+    "text": datasets.Value("string"),
+    "label": datasets.ClassLabel(names=list(LABELS)),
+    "label_source": datasets.Value("string"),
+    "rules": datasets.Sequence(datasets.Value("string")),
+    "weak_label": datasets.Value("string"),
+    "split": datasets.Value("string"),
+    "outlet": datasets.Value("string"),
+    "category": datasets.Value("string"),
+})
+# Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
+_CODE = ("articles", "cleaning", "splitter", "preprocess", "annotations", "weak_labels", "splits", "agreement", "build")
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _sources(data: DictConfig, key: str) -> list[str]:
+    """``data.<key>`` as a list of paths; a bare string would be read letter by letter."""
+    value = data[key]
+    if isinstance(value, str) or value is None:
+        raise KalimatError(f"data.{key}={value}: expected a list of paths, e.g. data.{key}=[{value}]")
+    return list(value)
+
+
+def _read(inputs, on_bad_file: str) -> list[Article]:
+    """Read articles; bad and empty files fail the build or are skipped, as configured.
+
+    An article without an outlet or a category of its own (a ``.txt`` file) takes the name
+    of the input it came from for both: the seed articles are the outlet "seeds".
+    """
+    if on_bad_file not in ("fail", "skip"):
+        raise KalimatError(f"data.on_bad_file={on_bad_file!r}; use fail or skip")
+    skip = on_bad_file == "skip"
+    articles = []
+    for item in inputs:
+        for article in read_articles([item], skip_bad=skip, warn=_warn):
+            if article.is_empty:
+                message = f"{article.source}: empty article"
+                if not skip:
+                    raise KalimatError(f"{message}; remove it or set data.on_bad_file=skip")
+                _warn(f"skipped: {message}")
+                continue
+            article.outlet = article.outlet or Path(item).stem
+            article.category = article.category or article.outlet
+            articles.append(article)
+    return articles
+
+
+def _check_unique(articles: list[Article]) -> None:
+    seen: dict[str, str] = {}
+    for article in articles:
+        if article.id in seen:
+            raise KalimatError(
+                f"article id {article.id!r} appears in {seen[article.id]} and {article.source}; "
+                "give every article a unique id"
+            )
+        seen[article.id] = article.source
+
+
+def input_fingerprint(cfg: DictConfig) -> str:
+    """Hash of everything the dataset is built from, to tell when a rebuild is due."""
+    digest = hashlib.sha256()
+    settings = {key: OmegaConf.to_container(cfg[key], resolve=True) for key in ("data", "cleaning")}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    inputs = [*_sources(cfg.data, "sources"), *_sources(cfg.data, "unlabeled_sources")]
+    files = [path for path, _ in expand_inputs(inputs) if path is not None]
+    files += [Path(path) for path in _sources(cfg.data, "annotations")]
+    files += [Path(__file__).with_name(f"{name}.py") for name in _CODE]
+    for file in files:
+        digest.update(str(file).encode())
+        digest.update(file.read_bytes() if file.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def content_hash(records: list[dict]) -> str:
+    """Hash of the dataset's content: reports quote it, so runs on different data differ."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+def _report_matching(match, allow_unmatched: bool, allow_unlabeled: bool) -> None:
+    for annotation in match.unmatched:
+        _warn(f"{annotation.where}: no sentence of "
+              f"{annotation.article_id} reads {annotation.text[:70]!r}")
+    for article_id, text in match.unlabeled:
+        _warn(f"{article_id}: no annotation for sentence {text[:70]!r}")
+    problems = []
+    if match.unmatched and not allow_unmatched:
+        problems.append(f"{len(match.unmatched)} annotations match no sentence (fix their text, "
+                        "or set data.allow_unmatched_annotations=true)")
+    if match.unlabeled and not allow_unlabeled:
+        problems.append(f"{len(match.unlabeled)} sentences of annotated articles have no annotation "
+                        "(label them, or set data.allow_unlabeled_sentences=true to weak-label them)")
+    if problems:
+        raise KalimatError("; ".join(problems))
+
+
+def rule_quality(records: list[dict]) -> list[dict]:
+    """Per labeling function: coverage over all sentences, accuracy against the gold labels of the training split.
+
+    Only training sentences judge the functions: the rules are developed on them, and the
+    test articles stay unseen for the rules baseline (see :func:`rules_on_test`).
+    """
+    rows = []
+    for name in RULE_NAMES:
+        fired = [r for r in records if name in r["rules"]]
+        gold = [r for r in fired if r["label_source"] == "gold" and r["split"] == "train"]
+        correct = sum(r["label"] == RULE_LABELS[name] for r in gold)
+        rows.append({
+            "rule": name, "votes": RULE_LABELS[name], "fired": len(fired),
+            "coverage": len(fired) / len(records) if records else 0.0,
+            "gold_fired": len(gold), "accuracy": correct / len(gold) if gold else None,
+        })
+    return rows
+
+
+def rules_on_test(records: list[dict]) -> dict | None:
+    """The labeling functions' vote scored on the gold sentences of the test articles."""
+    test = [r for r in records if r["split"] == "test" and r["label_source"] == "gold"]
+    if not test:
+        return None
+    gold, vote_ = [r["label"] for r in test], [r["weak_label"] for r in test]
+    return {"sentences": len(test), "accuracy": sum(g == v for g, v in zip(gold, vote_)) / len(test),
+            "macro_f1": macro_f1(gold, vote_)}
+
+
+@dataclass
+class Built:
+    """A built dataset before it is written: the records, the cleaning log, annotator agreement."""
+
+    records: list[dict]
+    removed: dict[str, list[str]]
+    agreement: dict | None
+
+
+def build_records(cfg: DictConfig) -> Built:
+    """Every sentence as a record, the cleaning log (removed snippets per article), agreement."""
+    data = cfg.data
+    preprocessor = Preprocessor.from_config(cfg.cleaning)
+    labeled = _read(_sources(data, "sources"), data.on_bad_file)
+    unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
+    articles = labeled + unlabeled
+    if not articles:
+        raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
+    _check_unique(articles)
+
+    sentences, removed = {}, {}
+    for article in articles:
+        sentences[article.id], removed[article.id] = preprocessor.article_sentences(article)
+
+    annotations = load_annotations(_sources(data, "annotations"))
+    match = match_annotations(sentences, annotations, {a.id for a in labeled})
+    _report_matching(match, data.allow_unmatched_annotations, data.allow_unlabeled_sentences)
+
+    # Splits over the gold-labeled articles only; weak-only articles, and those of outlets
+    # in data.split.train_only (the seeds, which the labeling functions were written from), always train.
+    gold_articles = []
+    for article in articles:
+        labels = [match.labels.get(sentence_key(article.id, text)) for text in sentences[article.id]]
+        if any(labels) and article.outlet not in data.split.train_only:
+            gold_articles.append(GoldArticle(article.id, article.category, tuple(lab for lab in labels if lab)))
+    split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed)
+    records = []
+    for article in articles:
+        texts = sentences[article.id]
+        for index, (text, rules) in enumerate(zip(texts, fired_rules(texts))):
+            gold = match.labels.get(sentence_key(article.id, text))
+            weak = vote(rules)
+            records.append({
+                "article_id": article.id, "sentence_index": index, "text": text,
+                "label": gold or weak, "label_source": "gold" if gold else "weak",
+                "rules": rules, "weak_label": weak, "split": split_of.get(article.id, "train"),
+                "outlet": article.outlet, "category": article.category,
+            })
+    first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
+    return Built(records, removed, agreement(first, second) if first else None)
+
+
+def _count_table(records: list[dict], key: str) -> Table:
+    """Gold sentences per label for each value of ``key`` (split, category, outlet), with article counts."""
+    values = sorted({r[key] for r in records}, key=lambda v: SPLITS.index(v) if v in SPLITS else v)
+    rows = []
+    for value in values:
+        rows_of = [r for r in records if r[key] == value]
+        gold = Counter(r["label"] for r in rows_of if r["label_source"] == "gold")
+        rows.append([value, len({r["article_id"] for r in rows_of}), *(gold[lab] for lab in LABELS),
+                     sum(gold.values()), sum(r["label_source"] == "weak" for r in rows_of)])
+    return Table([key, "articles", *LABELS, "gold", "weak"], rows)
+
+
+def _agreement_blocks(figures: dict | None) -> list:
+    if figures is None:
+        return [Paragraph("No sentence was labeled by two annotators.")]
+    confusion = figures["confusion"]
+    return [
+        Paragraph(f"{figures['sentences']} sentences labeled twice, independently: Cohen's kappa "
+                  f"{figures['cohen_kappa']:.3f}, raw agreement {figures['raw_agreement']:.1%}. "
+                  "Per label, specific agreement 2·both / (first + second): "
+                  + ", ".join(f"{lab} {'-' if v is None else f'{v:.2f}'}" for lab, v in figures["per_label"].items())
+                  + ". Disagreements were adjudicated; the final label is the gold label."),
+        Table(["first \\ second", *confusion["labels"]],
+              [[label, *row] for label, row in zip(confusion["labels"], confusion["matrix"])]),
+    ]
+
+
+def dataset_card(name: str, built: Built, hash_: str) -> str:
+    """The Markdown card written beside the data."""
+    records = built.records
+    articles = list(dict.fromkeys(r["article_id"] for r in records))
+    by_article = {a: [r for r in records if r["article_id"] == a] for a in articles}
+    sources = Counter(r["label_source"] for r in records)
+    rules = rules_on_test(records)
+    blocks = [
+        Heading(f"Dataset card: {name}", 1),
+        Paragraph(f"Content hash: {hash_} (reports quote it; runs on data with another hash are not comparable)."),
+        Paragraph(f"{len(records)} sentences from {len(articles)} articles. Label sources: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())) + "."),
+        Heading("Labels per split"),
+        Paragraph("Gold sentences per label; the test articles are never used for model selection, early "
+                  "stopping or rule development."),
+        _count_table(records, "split"),
+        Heading("Per category"),
+        _count_table(records, "category"),
+        Heading("Per outlet"),
+        _count_table(records, "outlet"),
+        Heading("Annotator agreement"),
+        *_agreement_blocks(built.agreement),
+        Heading("Labeling functions"),
+        Paragraph("The rules baseline on the test articles: " + (
+            "no gold test sentences." if rules is None else
+            f"accuracy {rules['accuracy']:.3f}, macro-F1 {rules['macro_f1']:.3f} on {rules['sentences']} sentences.")),
+        Paragraph("Per function: coverage over all sentences; accuracy of its vote against the gold labels of the "
+                  "training split where it fired."),
+        Table(["function", "votes", "fired", "coverage", "accuracy on training gold"],
+              [[q["rule"], q["votes"], q["fired"], f"{q['coverage']:.0%}",
+                "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"]
+               for q in rule_quality(records)]),
+        Heading("Articles"),
+        Table(["article", "outlet", "category", "split", "sentences", *LABELS],
+              [[a, rs[0]["outlet"], rs[0]["category"], rs[0]["split"], len(rs),
+                *(sum(r["label"] == lab for r in rs) for lab in LABELS)] for a, rs in by_article.items()]),
+        Heading("Cleaning log"),
+        Paragraph("What the cleaning patterns (configs/cleaning/) removed from each article."),
+        Table(["article", "removed"], [[a, "; ".join(built.removed.get(a, [])) or "nothing"] for a in articles]),
+    ]
+    return to_markdown(blocks)
+
+
+def write_dataset(output_dir, name: str, built: Built, fingerprint: str) -> str:
+    """Write all four outputs into a fresh folder that replaces ``output_dir`` atomically."""
+    records = built.records
+    hash_ = content_hash(records)
+    with atomic_dir(output_dir) as tmp:
+        splits = {s: [r for r in records if r["split"] == s] for s in SPLITS}
+        datasets.disable_progress_bars()  # a bar per split for a few thousand rows is noise
+        datasets.DatasetDict({
+            s: datasets.Dataset.from_list(rows, features=FEATURES) if rows
+            else datasets.Dataset.from_dict({k: [] for k in FEATURES}, features=FEATURES)
+            for s, rows in splits.items()
+        }).save_to_disk(tmp / "dataset_dict")
+        datasets.enable_progress_bars()
+        write_jsonl(tmp / "sentences.jsonl", records)
+        write_text(tmp / "dataset_card.md", dataset_card(name, built, hash_))
+        write_json(tmp / "metadata.json", {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
+                                           "num_sentences": len(records), "labels": list(LABELS),
+                                           "agreement": built.agreement, "rules_on_test": rules_on_test(records)})
+    return hash_
+
+
+def build_dataset(cfg: DictConfig) -> Path:
+    """Build ``cfg.data.output_dir`` from scratch and print its summary."""
+    output_dir = Path(cfg.data.output_dir)
+    built = build_records(cfg)
+    hash_ = write_dataset(output_dir, cfg.data.name, built, input_fingerprint(cfg))
+    print_summary(built, output_dir, hash_)
+    return output_dir
+
+
+def print_summary(built: Built, output_dir: Path, hash_: str) -> None:
+    records = built.records
+    labels = Counter(r["label"] for r in records)
+    sources = Counter(r["label_source"] for r in records)
+    articles = len({r["article_id"] for r in records})
+    print("\nlabeling functions (coverage, accuracy on training gold):")
+    for q in rule_quality(records):
+        accuracy = "-" if q["accuracy"] is None else f"{q['accuracy']:.0%} of {q['gold_fired']}"
+        print(f"  {q['rule']:<30} -> {q['votes']:<10} {q['coverage']:>5.0%}  {accuracy}")
+    rules = rules_on_test(records)
+    if rules:
+        print(f"rules baseline on the test articles: macro-F1 {rules['macro_f1']:.3f}, accuracy {rules['accuracy']:.3f}")
+    if built.agreement:
+        print(f"annotator agreement on {built.agreement['sentences']} sentences: Cohen's kappa "
+              f"{built.agreement['cohen_kappa']:.3f}, raw {built.agreement['raw_agreement']:.1%}")
+    print(f"\n{len(records)} sentences from {articles} articles "
+          f"(gold {sources['gold']}, weak {sources['weak']}), content hash {hash_}")
+    for label in LABELS:
+        print(f"  {label:<11} {labels[label]:>5}")
+    for split in SPLITS:
+        rows = [r for r in records if r["split"] == split]
+        print(f"  {split:<11} {len(rows):>5} sentences, {len({r['article_id'] for r in rows})} articles")
+    print(f"written to {output_dir}")
+
+
+def ensure_dataset(cfg: DictConfig) -> Path:
+    """Return the dataset folder, building it first if it is missing or its inputs changed."""
+    output_dir = Path(cfg.data.output_dir)
+    metadata = output_dir / "metadata.json"
+    if metadata.is_file():
+        if json.loads(metadata.read_text()).get("fingerprint") == input_fingerprint(cfg):
+            return output_dir
+        print(f"inputs of {output_dir} changed: rebuilding the dataset")
+    return build_dataset(cfg)
+
+
+def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
+    """Load a built dataset folder: the DatasetDict and its metadata."""
+    path = Path(path)
+    if not (path / "metadata.json").is_file():
+        raise KalimatError(f"{path}: no dataset here; build it with python -m train.dataset")
+    return datasets.load_from_disk(str(path / "dataset_dict")), json.loads((path / "metadata.json").read_text())
+
+
+@exit_on_error
+def main() -> None:
+    check_overrides("dataset", sys.argv[1:])
+    build()
+
+
+@hydra.main(config_path=str(paths.CONFIG_DIR), config_name="dataset", version_base="1.3")
+@exit_on_error
+def build(cfg: DictConfig) -> None:
+    build_dataset(cfg)
+
+
+if __name__ == "__main__":
+    main()

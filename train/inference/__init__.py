@@ -1,0 +1,1 @@
+"""Stage 3, inference: label new articles with an exported model (predictor, command line, benchmark)."""

@@ -1,0 +1,205 @@
+"""Time the project's predictor against the naive way of labeling sentences; print JSON.
+
+    python scripts/benchmark.py [--model models/<run_name>] [--sentences 2000]
+        [--precision auto [fp32 bf16 int8 ...]] [--batch-size 32] [--output FILE]
+
+The same N sentences (the first N of data/corpus/indosum.jsonl.gz, IndoSum's own
+segmentation) are labeled by
+
+* naive: ``transformers.pipeline("text-classification")``, one sentence at a time, which
+  is what a user without this project would write;
+* predictor: :class:`train.inference.predictor.Predictor` with the given precision(s);
+
+for two models: the ``mini`` model (``--model``, e.g. the quickstart export, or else a
+randomly initialised model of ``configs/model/mini.yaml``'s shape) and a randomly
+initialised model of the IndoBERT-base shape (no download needed). Each measurement runs
+in a fresh process, so its time includes loading the model and its peak resident memory
+is its own. The naive labels are fp32 labels, so each precision's label agreement with
+fp32 comes for free; it is meaningful only for a trained model (random weights leave
+most sentences near a tie). The machine's matrix-product peaks are measured too, to say
+what share of the hardware inference reaches.
+"""
+
+import gzip
+import json
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
+from transformers.utils import logging as hf_logging
+
+from ..core.labels import ID2LABEL, LABEL2ID
+from ..core.paths import CONFIG_DIR, INDOSUM, ROOT
+from ..data.articles import read_articles
+from ..data.preprocess import Preprocessor
+from ..modeling.mini_model import mini_config, train_wordpiece
+from .predictor import Predictor, check_model_dir, cpu_has_amx, label_agreement
+
+MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
+
+
+def benchmark_sentences(count: int) -> tuple[list[str], str]:
+    """The first ``count`` sentences of the IndoSum corpus (IndoSum's own segmentation), else the seeds repeated."""
+    if INDOSUM.is_file():
+        sentences = []
+        with gzip.open(INDOSUM, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                sentences += [s for paragraph in json.loads(line)["paragraphs"] for s in paragraph if s.strip()]
+                if len(sentences) >= count:
+                    return sentences[:count], str(INDOSUM)
+    preprocessor = Preprocessor.default()
+    seeds = [s for a in read_articles([str(ROOT / "seeds")]) for s in preprocessor.article_sentences(a)[0]]
+    return (seeds * (count // len(seeds) + 1))[:count], "seeds (repeated)"
+
+
+def save_random_model(path: Path, config: BertConfig, tokenizer) -> Path:
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).eval().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def random_mini(path: Path, sentences: list[str]) -> Path:
+    model_cfg = OmegaConf.load(CONFIG_DIR / "model" / "mini.yaml")
+    tokenizer = train_wordpiece(sentences, model_cfg.vocab_size, model_cfg.min_frequency, MAX_LENGTH)
+    return save_random_model(path, mini_config(model_cfg, tokenizer, MAX_LENGTH), tokenizer)
+
+
+def random_base(path: Path, sentences: list[str]) -> Path:
+    """BertConfig's defaults are BERT-base (12 layers, hidden 768); IndoBERT-base has 50,000 word pieces."""
+    tokenizer = train_wordpiece(sentences, vocab_size=30000, min_frequency=1, max_length=MAX_LENGTH)
+    config = BertConfig(vocab_size=50000, num_labels=len(ID2LABEL), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID))
+    return save_random_model(path, config, tokenizer)
+
+
+# Each function below runs in a fresh process: load, label, report time and peak memory.
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's VmHWM starts afresh in a new process;
+    ``ru_maxrss`` would carry over the parent's peak across the exec that starts it."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_naive(model_dir: str, sentences: list[str]) -> dict:
+    hf_logging.disable_progress_bar()
+    start = time.perf_counter()
+    classify = pipeline("text-classification", model=model_dir, device="cpu")
+    labels = [classify(s, truncation=True, max_length=MAX_LENGTH)[0]["label"] for s in sentences]
+    return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb(), "labels": labels}
+
+
+def run_predictor(model_dir: str, sentences: list[str], precision: str, batch_size: int) -> dict:
+    hf_logging.disable_progress_bar()
+    start = time.perf_counter()
+    predictor = Predictor(model_dir, device="cpu", precision=precision, batch_size=batch_size)
+    labels = [p.label for p in predictor.predict(sentences)]
+    return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb(), "labels": labels,
+            "precision": predictor.precision}
+
+
+def in_fresh_process(function, *args) -> dict:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def matmul_peaks(size: int = 2048, repeats: int = 5) -> dict:
+    """Best-of-``repeats`` throughput of one size³ matrix product in fp32, bf16 and int8."""
+    def best(multiply, a, b) -> float:
+        multiply(a, b)
+        seconds = min(_timed(multiply, a, b) for _ in range(repeats))
+        return 2 * size**3 / seconds / 1e9
+
+    x = torch.randn(size, size)
+    q = torch.randint(-128, 127, (size, size), dtype=torch.int8)
+    return {
+        "fp32_gflops": round(best(torch.mm, x, x), 1),
+        "bf16_gflops": round(best(torch.mm, x.bfloat16(), x.bfloat16()), 1),
+        "int8_gops": round(best(torch._int_mm, q, q), 1),
+    }
+
+
+def _timed(multiply, a, b) -> float:
+    start = time.perf_counter()
+    multiply(a, b)
+    return time.perf_counter() - start
+
+
+def matmul_parameters(model_dir: Path) -> int:
+    """Weights multiplied once per token: the encoder's Linear layers (pooler and head run once per sentence)."""
+    config = BertConfig.from_pretrained(model_dir)
+    h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    return layers * (4 * h * h + 2 * h * i)
+
+
+def measure(name: str, model_dir: Path, random_init: bool, sentences: list[str], precisions: list[str],
+            batch_size: int, peaks: dict) -> dict:
+    tokens = sum(len(ids) for ids in AutoTokenizer.from_pretrained(model_dir)(
+        sentences, truncation=True, max_length=MAX_LENGTH)["input_ids"])
+    flops = 2 * matmul_parameters(model_dir) * tokens
+    print(f"[{name}] naive pipeline on {len(sentences)} sentences ...", file=sys.stderr)
+    naive = in_fresh_process(run_naive, str(model_dir), sentences)
+    result = {"name": name, "path": str(model_dir), "random_init": random_init,
+              "matmul_parameters": matmul_parameters(model_dir), "tokens": tokens,
+              "naive": _rates(naive, len(sentences), tokens), "predictor": []}
+    for precision in precisions:
+        print(f"[{name}] predictor, precision {precision} ...", file=sys.stderr)
+        run = in_fresh_process(run_predictor, str(model_dir), sentences, precision, batch_size)
+        peak = peaks["int8_gops" if run["precision"] == "int8" else f"{run['precision']}_gflops"]
+        result["predictor"].append({
+            "precision": f"{precision} ({run['precision']})" if precision == "auto" else precision,
+            "batch_size": batch_size,
+            **_rates(run, len(sentences), tokens),
+            "speedup": round(naive["seconds"] / run["seconds"], 2),
+            "label_agreement_with_fp32": round(label_agreement(run["labels"], naive["labels"]), 4),
+            "share_of_matmul_peak": round(flops / run["seconds"] / 1e9 / peak, 3),
+        })
+    result["naive"]["share_of_matmul_peak"] = round(flops / naive["seconds"] / 1e9 / peaks["fp32_gflops"], 3)
+    return result
+
+
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+
+
+def _rates(run: dict, sentences: int, tokens: int) -> dict:
+    return {
+        "seconds": round(run["seconds"], 2),
+        "sentences_per_second": round(sentences / run["seconds"], 1),
+        "tokens_per_second": round(tokens / run["seconds"]),
+        "peak_rss_mb": round(run["peak_rss_mb"]),
+    }
+
+
+def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_size: int, skip_base: bool) -> dict:
+    """Every measurement of the module docstring, as one JSON-ready dict."""
+    sentences, source = benchmark_sentences(count)
+    report = {"sentences": len(sentences), "source": source, "cpu": cpu_name(), "amx": cpu_has_amx(),
+              "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+              "matmul_peak": matmul_peaks(), "models": []}
+    with tempfile.TemporaryDirectory(prefix="kalimat-benchmark-") as tmp:
+        if model:
+            check_model_dir(model)
+            models = [("mini", model, False)]
+        else:
+            models = [("mini", random_mini(Path(tmp) / "mini", sentences), True)]
+        if not skip_base:
+            models.append(("indobert-base shape", random_base(Path(tmp) / "base", sentences), True))
+        for name, model_dir, random_init in models:
+            report["models"].append(
+                measure(name, model_dir, random_init, sentences, precisions, batch_size, report["matmul_peak"]))
+    return report

@@ -1,0 +1,1 @@
+"""Stage 4, reporting: metrics, baselines, run reports, rendering and the comparison of runs."""
