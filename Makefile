@@ -7,7 +7,11 @@ export TORCH_VERSION ?= 2.13.0
 
 .PHONY: install demo test clean
 
+# Checked first: with an older Python, pip would fail much later, deep inside torch's resolution.
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
+		echo "error: kalimat needs Python 3.10 or newer, $(PYTHON) is $$($(PYTHON) --version 2>&1); run make PYTHON=python3.11 (or another 3.10+)" >&2; \
+		exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall whenever pyproject.toml changes; torch first so pip never picks a CUDA build by itself.
@@ -22,10 +26,11 @@ install: $(VENV)/.installed
 RUN := HF_HUB_OFFLINE=1 $(BIN)/python
 
 # Two quickstart runs that differ only in their seed, the seed articles labeled by the
-# first, and the two runs compared: are they really different?
+# first, and the two runs compared: are they really different? A second make demo replaces
+# the first one's runs (train.overwrite=true).
 demo: install
-	$(RUN) -m train experiment=quickstart seed=1 run_name=quickstart-seed1
-	$(RUN) -m train experiment=quickstart seed=2 run_name=quickstart-seed2
+	$(RUN) -m train experiment=quickstart seed=1 run_name=quickstart-seed1 train.overwrite=true
+	$(RUN) -m train experiment=quickstart seed=2 run_name=quickstart-seed2 train.overwrite=true
 	$(RUN) scripts/predict.py --model models/quickstart-seed1 seeds/ \
 		--output runs/quickstart-seed1/seeds-labeled.jsonl --html runs/quickstart-seed1/seeds-labeled.html
 	$(RUN) scripts/compare_reports.py runs/quickstart-seed1 runs/quickstart-seed2 \

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from train.core.atomic import write_text
 from train.core.errors import exit_on_error
+from train.core.precision import INFERENCE_PRECISIONS
 from train.inference.benchmark import run_benchmark
-from train.inference.predictor import PRECISIONS
 
 
 @exit_on_error
@@ -19,7 +19,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, help="a trained export to use as the mini model (default: random weights)")
     parser.add_argument("--sentences", type=int, default=2000, help="how many sentences (default: 2000)")
-    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["auto"],
+    parser.add_argument("--precision", nargs="+", choices=INFERENCE_PRECISIONS, default=["auto"],
                         help="predictor precision(s) to time (default: auto)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--skip-base", action="store_true", help="time the mini model only (minutes faster)")

@@ -8,7 +8,7 @@ import random
 
 from train.core.labels import LABELS
 from train.reporting.evaluation import compute_metrics, scored, summarize_cv
-from train.reporting.report import environment_info, write_run_report
+from train.reporting.report import assemble_report, environment_info, write_run_report
 
 CONTENT_HASH = "3f9a0c51d2e84b7a9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d"
 
@@ -35,9 +35,10 @@ def prediction_records(gold: list[str], pred: list[str], texts: list[str] | None
             "article_id": f"art-{i // 10:03d}",
             "sentence_index": i % 10,
             "text": texts[i] if texts else f"Kalimat nomor {i}.",
-            "gold": g,
-            "pred": p,
+            "label": p,
+            "score": 0.7,
             "probs": probs,
+            "gold": g,
         }
         if fold:
             record["fold"] = i % 5
@@ -46,7 +47,7 @@ def prediction_records(gold: list[str], pred: list[str], texts: list[str] | None
 
 
 def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONTENT_HASH, cv=None, model="mini"):
-    """A report dict as the training code passes it to ``write_run_report``."""
+    """The run's own fields of a report, as the training code passes them to ``assemble_report``."""
     metrics = scored(gold, pred, seed=0)
     majority = scored(gold, [LABELS[0]] * len(gold), seed=0)
     return {
@@ -63,6 +64,13 @@ def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONT
         "metrics": metrics,
         "cv": cv,
         "selection": {"validation_macro_f1": 0.5},
+        "served": {"precision": "int8", "device": "cpu", "sentences": len(gold),
+                   "macro_f1": metrics["macro_f1"], "label_agreement_with_fp32": 1.0},
+        "calibration": {"temperature": 1.5, "ece_before": 0.2, "ece_after": 0.05,
+                        "bins_before": [{"low": 0.6, "high": 0.7, "sentences": len(gold), "confidence": 0.7,
+                                         "accuracy": 0.5}],
+                        "bins_after": [{"low": 0.5, "high": 0.6, "sentences": len(gold), "confidence": 0.55,
+                                        "accuracy": 0.5}]},
         "baselines": {"majority": majority, "weak_rules": majority, "tfidf_logreg": majority},
         "timing": {"train_seconds": 754.2, "train_samples_per_second": 41.5, "eval_sentences_per_second": 312.8},
         "environment": environment_info("cpu", "fp32"),
@@ -75,8 +83,9 @@ def write_run(run_dir, gold, pred, *, run_name=None, texts=None, cv_gold=None, c
     if cv_gold is not None:
         cv_records = prediction_records(cv_gold, cv_pred, fold=True)
         cv = summarize_cv(_per_fold(cv_records), cv_gold, cv_pred, seed=0)
-    report = make_report(run_name or run_dir.name, gold, pred, cv=cv, **report_options)
-    write_run_report(run_dir, report, prediction_records(gold, pred, texts), cv_records)
+    fields = make_report(run_name or run_dir.name, gold, pred, cv=cv, **report_options)
+    records = prediction_records(gold, pred, texts)
+    write_run_report(run_dir, assemble_report(fields, records, cv_records), records, cv_records)
     return run_dir
 
 
@@ -84,6 +93,6 @@ def _per_fold(records: list[dict]) -> list[dict]:
     per_fold = []
     for fold in sorted({r["fold"] for r in records}):
         in_fold = [r for r in records if r["fold"] == fold]
-        metrics = compute_metrics([r["gold"] for r in in_fold], [r["pred"] for r in in_fold])
+        metrics = compute_metrics([r["gold"] for r in in_fold], [r["label"] for r in in_fold])
         per_fold.append({**metrics, "fold": fold, "articles": sorted({r["article_id"] for r in in_fold})})
     return per_fold

@@ -59,28 +59,23 @@ def test_missing_path_fails_before_reading_anything(tmp_path):
         read_articles([str(good), str(tmp_path / "missing.txt")])
 
 
-def test_binary_and_undecodable_files(tmp_path):
-    binary = tmp_path / "bin.txt"
-    binary.write_bytes(b"\x89PNG\x00\x00\x01")
-    latin = tmp_path / "latin.txt"
-    latin.write_bytes("Bogotá".encode("latin-1"))
-    with pytest.raises(BadInput, match="binary"):
-        list(read_articles([str(binary)]))
-    with pytest.raises(BadInput, match="UTF-8"):
-        list(read_articles([str(latin)]))
-    warnings = []
-    assert list(read_articles([str(binary), str(latin)], skip_bad=True, warn=warnings.append)) == []
-    assert len(warnings) == 2 and "bin.txt" in warnings[0]
+BAD_INPUTS = [  # (file name, content, what the error says, articles still read with skip_bad)
+    ("bin.txt", b"\x89PNG\x00\x00\x01", "binary", []),
+    ("latin.txt", "Bogotá".encode("latin-1"), "UTF-8", []),
+    ("c.jsonl", b'{"id": "a", "text": "Satu."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n',
+     r"c\.jsonl:2: malformed JSON", ["a", "c"]),
+]
 
 
-def test_malformed_jsonl_line_names_file_and_line(tmp_path):
-    path = tmp_path / "c.jsonl"
-    path.write_text('{"id": "a", "text": "Satu."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n')
-    with pytest.raises(BadInput, match=r"c\.jsonl:2: malformed JSON"):
+@pytest.mark.parametrize("name, content, message, kept", BAD_INPUTS)
+def test_bad_input_is_named_or_skipped(tmp_path, name, content, message, kept):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(BadInput, match=message):
         list(read_articles([str(path)]))
     warnings = []
-    ids = [a.id for a in read_articles([str(path)], skip_bad=True, warn=warnings.append)]
-    assert ids == ["a", "c"] and "c.jsonl:2" in warnings[0]
+    assert [a.id for a in read_articles([str(path)], skip_bad=True, warn=warnings.append)] == kept
+    assert len(warnings) == 1 and name in warnings[0]
 
 
 @pytest.mark.parametrize(

@@ -42,3 +42,14 @@ def test_outputs_get_the_usual_permissions_not_private_ones(tmp_path):
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o666 & ~mask
     assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o777 & ~mask
+
+
+def test_files_written_private_inside_an_atomic_dir_follow_the_umask(tmp_path):
+    """Weights saved through a private temporary file (0600) must still be readable by other users."""
+    with atomic_dir(tmp_path / "model") as tmp:
+        weights = tmp / "model.safetensors"
+        weights.write_bytes(b"w")
+        os.chmod(weights, 0o600)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "model" / "model.safetensors").stat().st_mode) == 0o666 & ~mask

@@ -1,13 +1,16 @@
 import json
+import math
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from report_fixtures import gold_labels, predictions_with_accuracy, write_run
 
 from train.core.paths import ROOT
-from train.reporting.compare import main
+from train.reporting.compare import load_runs, main, paired_test
+from train.reporting.evaluation import bootstrap_macro_f1, macro_f1
 
 N = 300
 GOLD = gold_labels(N)
@@ -70,6 +73,28 @@ def test_a_small_difference_is_not_significant(runs, capsys):
     row = paired_row(output, "close")
     assert "| 3 / 0 |" in row and "(exact)" in row
     assert row.rstrip().endswith("| no significant difference |")
+
+
+def _paired(runs, base: str, other: str):
+    baseline, run = load_runs([runs / base / "report.json", runs / other / "report.json"])
+    return paired_test(baseline, run)
+
+
+def test_paired_test_values_match_direct_computations(runs):
+    """The p-values and the interval themselves, not only the verdict they lead to."""
+    test = _paired(runs, "base", "close")  # 3 sentences fixed, none broken: the exact binomial
+    assert (test.fixed, test.broken, test.mcnemar_method) == (3, 0, "exact")
+    assert test.mcnemar_p == pytest.approx(2 * 0.5 ** 3)  # two-sided: P(3 of 3) + P(0 of 3)
+    assert test.delta == pytest.approx(macro_f1(GOLD, RIGHT_61) - macro_f1(GOLD, RIGHT_60))
+
+    test = _paired(runs, "base", "good")  # 90 fixed, 0 broken: continuity-corrected chi-square
+    assert test.mcnemar_method == "chi-square"
+    statistic = (90 - 0 - 1) ** 2 / 90
+    assert test.mcnemar_p == pytest.approx(math.erfc(math.sqrt(statistic / 2)))  # chi-square sf, 1 df
+    # The interval of the difference: percentiles of the paired bootstrap over the same resamples.
+    scores = bootstrap_macro_f1(GOLD, [RIGHT_60, RIGHT_90], seed=0, n_resamples=1000)
+    assert test.delta_interval == pytest.approx(list(np.percentile(scores[:, 1] - scores[:, 0], [2.5, 97.5])))
+    assert test.bootstrap_p == pytest.approx(2 / 1001)  # no resample favours the baseline
 
 
 def test_cross_validation_predictions_are_preferred(runs, capsys):
@@ -162,6 +187,10 @@ def test_markdown_output_file_links_the_plot(runs, tmp_path, capsys):
         (["RUNS/base", "--baseline", "nobody"], "error: --baseline nobody: no such run; the runs are base"),
         (["RUNS/base", "RUNS/empty"], "error: RUNS/empty holds no report.json"),
         (["RUNS/base", "--output", "RUNS/empty.md"], "error: --output RUNS/empty.md: is a folder"),
+        (["RUNS/base", "RUNS/good", "--output", "RUNS/good/report.md"],
+         "error: --output RUNS/good/report.md: would overwrite a file of run good"),
+        (["RUNS/base", "RUNS/good", "--plot", "RUNS/base/confusion_matrix.png"],
+         "error: --plot RUNS/base/confusion_matrix.png: would overwrite a file of run base"),
         (["RUNS/base", "RUNS/typed"], "error: RUNS/typed/report.json: run_name, metrics.macro_f1 have the wrong type"),
     ],
 )
@@ -175,11 +204,13 @@ def test_bad_input_is_one_line_and_exit_2(runs, capsys, args, message):
         (runs / "typed" / "report.json").write_text(json.dumps(report))
     args = [arg.replace("RUNS", str(runs)) for arg in args]
     message = message.replace("RUNS", str(runs))
+    before = {p: p.read_bytes() for p in (runs / "good").iterdir()}
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     error = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert error.startswith(message) and error.count("\n") == 1
+    assert {p: p.read_bytes() for p in (runs / "good").iterdir()} == before
 
 
 def test_script_runs_from_the_command_line(runs):

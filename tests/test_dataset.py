@@ -44,7 +44,7 @@ def test_every_seed_sentence_has_a_gold_label(tmp_path, capsys):
     assert {r["label_source"] for r in records} == {"gold"}
     assert {r["label"] for r in records} == set(LABELS)
     assert set(records[0]) == {"article_id", "sentence_index", "text", "label", "label_source",
-                               "rules", "weak_label", "split", "outlet", "category"}
+                               "rules", "weak_label", "split", "outlet", "category", "previous", "next"}
     printed = capsys.readouterr().out
     for label in LABELS:
         assert f"  {label}" in printed

@@ -1,10 +1,11 @@
 import random
 
+import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.core.labels import LABELS
-from train.reporting.evaluation import compute_metrics, macro_f1, macro_f1_interval, summarize_cv
+from train.reporting.evaluation import bootstrap_macro_f1, compute_metrics, macro_f1, macro_f1_interval, summarize_cv
 
 QUOTE, OPINION, CLAIM, BACKGROUND = "quote", "opinion", "claim", "background"
 
@@ -69,6 +70,17 @@ def test_bootstrap_interval_contains_the_estimate_and_is_reproducible():
     assert low < macro_f1(gold, pred) < high
     assert macro_f1_interval(gold, pred, seed=7) == [low, high]
     assert macro_f1_interval(gold, pred, seed=8) != [low, high]
+
+
+def test_bootstrap_equals_scoring_each_resample_directly():
+    gold = random_labels(120, seed=1)
+    pred = [g if i % 3 else random_labels(1, seed=i)[0] for i, g in enumerate(gold)]
+    scores = bootstrap_macro_f1(gold, [pred, gold], seed=11, n_resamples=50)
+    # the same resamples, drawn the same way, scored one at a time by the plain macro-F1
+    indices = np.random.default_rng(11).integers(0, len(gold), size=(50, len(gold)))
+    direct = [macro_f1([gold[i] for i in row], [pred[i] for i in row]) for row in indices]
+    assert scores[:, 0] == pytest.approx(direct)
+    assert (scores[:, 1] == 1.0).all()  # the gold labels themselves score 1 on every resample
 
 
 def test_summarize_cv():

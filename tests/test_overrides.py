@@ -12,7 +12,7 @@ from train.core.overrides import check_overrides
 @pytest.mark.parametrize("override, message", [
     ("nosuchkey=1", r"^bad override \(Could not override 'nosuchkey'\.\); check the key and value with: python -m train --cfg job"),
     ("trainer.max_length=${oops}", r"^bad override \(Interpolation key 'oops' not found\)"),
-    ("model=bert", r"^model=bert: no such model config; use one of: indobert_base, indobert_lite, mini"),
+    ("model=bert", r"^model=bert: no such model config; use one of: indobert_base, indobert_lite, local, mini"),
     ("run_name=../../etc", r"^run_name=../../etc: must be a plain folder name"),
     ("run_name=..", r"^run_name=..: must be a plain folder name"),
 ])

@@ -136,9 +136,30 @@ def test_output_file_and_html_page_escape_text(capsys, model_dir, tmp_path):
     page = (tmp_path / "page.html").read_text()
     assert "<script>" not in page and "<b>id" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; pergi." in page and "&lt;b&gt;id&lt;/b&gt;" in page
-    assert all(f'class="{label}"' in page for label in LABELS)  # the legend
+    assert all(f'<li class="s {label}"><span class="tag">{label}</span>' in page for label in LABELS)  # the legend
+    (record,) = records((tmp_path / "out.jsonl").read_text())
+    # the label and score are written beside the sentence, not only shown by colour or on hover
+    assert f'<p class="s {record["label"]}"><span class="tag">[{record["label"]} {record["score"]:.2f}]</span> Ia menulis' in page
+    assert f"Labeled by {model_dir}" in page
     assert page.count('class="counts"') == 2  # the article's counts and the totals
     assert sorted(os.listdir(tmp_path)) == ["out.jsonl", "page.html", "x.jsonl"]  # no partial files left
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_page_colours_keep_text_readable():
+    """WCAG contrast of the page's text (#111) on every label's background, and borders that stand out."""
+    from train.inference.predict import COLOURS
+
+    text = _luminance("#111111")
+    for light, dark in COLOURS.values():
+        assert (_luminance(light) + 0.05) / (text + 0.05) >= 7  # AAA for body text
+        assert (_luminance(light) + 0.05) / (_luminance(dark) + 0.05) >= 3  # the border is visible on it
+    assert len({light for light, _ in COLOURS.values()}) == len(COLOURS)
 
 
 # ---------------------------------------------------------------- resume
@@ -155,11 +176,11 @@ def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_pat
     calls = []
     real_predict = Predictor.predict
 
-    def interrupted_on_third_chunk(self, sentences):
+    def interrupted_on_third_chunk(self, sentences, windows=None):
         calls.append(len(sentences))
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real_predict(self, sentences)
+        return real_predict(self, sentences, windows)
 
     monkeypatch.setattr(Predictor, "predict", interrupted_on_third_chunk)
     _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output,
@@ -311,28 +332,25 @@ def test_bad_model_folder(capsys, model_dir, tmp_path, damage, message):
     assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x00\x01\x02binary", "binary file"),
-    ("Berita dalam Latin-1: café.".encode("latin-1"), "not valid UTF-8"),
+@pytest.mark.parametrize("name, content, message, kept", [
+    ("bad.txt", b"\x00\x01\x02binary", "binary file", []),
+    ("bad.txt", "Berita dalam Latin-1: café.".encode("latin-1"), "not valid UTF-8", []),
+    ("bad.jsonl", b'{"id": "a", "text": "Satu kalimat."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n',
+     "bad.jsonl:2: malformed JSON", ["a", "c"]),
 ])
-def test_binary_or_undecodable_file(capsys, model_dir, tmp_path, content, message):
-    bad = tmp_path / "bad.txt"
+def test_bad_input_stops_the_run_before_any_output_or_is_skipped(capsys, model_dir, tmp_path, name, content,
+                                                                  message, kept):
+    bad = tmp_path / name
     bad.write_bytes(content)
-    out, err = predict(capsys, "--model", model_dir, SEEDS, bad, expect_exit=2)
+    out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl", bad, expect_exit=2)
     assert message in error_line(err) and str(bad) in err
+    assert sorted(os.listdir(tmp_path)) == [name]  # nothing written, not even a partial file
+    out, err = predict(capsys, "--model", model_dir, SEEDS, bad, expect_exit=2)
     assert out == ""  # checked before the first record, even on standard output
 
-
-def test_malformed_jsonl_line_names_file_and_line(capsys, model_dir, tmp_path):
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "text": "Satu kalimat."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n')
-    out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl", bad, expect_exit=2)
-    assert f"{bad}:2: malformed JSON" in error_line(err)
-    assert sorted(os.listdir(tmp_path)) == ["bad.jsonl"]
-
     out, err = predict(capsys, "--model", model_dir, "--skip-bad", bad)
-    assert [r["article_id"] for r in records(out)] == ["a", "c"]
-    assert f"warning: skipped: {bad}:2: malformed JSON" in err and "summary: 2 articles" in err
+    assert [r["article_id"] for r in records(out)] == kept
+    assert f"warning: skipped: {bad}" in err
 
 
 def test_empty_article_is_reported_not_fatal(capsys, model_dir, tmp_path):

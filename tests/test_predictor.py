@@ -9,8 +9,7 @@ from inference_fixtures import model_dir, rule_label, seed_sentences  # noqa: F4
 
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
-from train.inference import predictor as predictor_module
-from train.inference.predictor import Predictor, check_model_dir, label_agreement, resolve_device, resolve_precision
+from train.inference.predictor import Predictor, check_model_dir, label_agreement
 
 
 @pytest.fixture(scope="module")
@@ -65,33 +64,10 @@ def test_int8_swaps_the_encoder_linear_layers_only(model_dir):
     assert type(model.classifier) is torch.nn.Linear
 
 
-@pytest.mark.parametrize("amx, int8_kernels, expected", [
-    (True, True, "bf16"),
-    (False, True, "int8"),
-    (False, False, "fp32"),
-])
-def test_auto_precision_follows_the_cpu(monkeypatch, amx, int8_kernels, expected):
-    monkeypatch.setattr(predictor_module, "cpu_has_amx", lambda: amx)
-    monkeypatch.setattr(predictor_module, "cpu_has_int8_kernels", lambda: int8_kernels)
-    assert resolve_precision("auto", torch.device("cpu")) == expected
-    assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
-
-
 def test_label_agreement():
     assert label_agreement(["quote", "claim"], ["quote", "opinion"]) == 0.5
     with pytest.raises(ValueError):
         label_agreement(["quote"], [])
-
-
-def test_int8_on_gpu_is_refused():
-    with pytest.raises(KalimatError, match="CPU only"):
-        resolve_precision("int8", torch.device("cuda"))
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_cuda_without_gpu_is_one_line_error():
-    with pytest.raises(KalimatError, match="no CUDA GPU"):
-        resolve_device("cuda")
 
 
 def test_missing_model_folder(tmp_path):

@@ -1,4 +1,6 @@
+import importlib.metadata
 import json
+import platform
 
 import pytest
 from report_fixtures import gold_labels, make_report, prediction_records, predictions_with_accuracy, write_run
@@ -6,10 +8,10 @@ from report_fixtures import gold_labels, make_report, prediction_records, predic
 from train.core.errors import KalimatError
 from train.reporting.report import (
     REPORT_SCHEMA_VERSION,
+    assemble_report,
     environment_info,
     load_predictions,
     load_report,
-    write_run_report,
 )
 
 TRICKY_TEXT = 'Ia berkata "A | B" <b>tegas</b>.'
@@ -25,7 +27,8 @@ def run_dir(tmp_path_factory):
 
 def test_report_files_are_written_and_read_back(run_dir):
     names = {path.name for path in run_dir.iterdir()}
-    assert names == {"report.json", "report.md", "confusion_matrix.png", "predictions.jsonl", "cv_predictions.jsonl"}
+    assert names == {"report.json", "report.md", "confusion_matrix.png", "reliability.png", "predictions.jsonl",
+                     "cv_predictions.jsonl"}
     assert (run_dir / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
 
     report = load_report(run_dir)
@@ -37,7 +40,7 @@ def test_report_files_are_written_and_read_back(run_dir):
 
     test_records = load_predictions(run_dir, report, "test")
     assert len(test_records) == 40
-    assert set(test_records[0]) == {"article_id", "sentence_index", "text", "gold", "pred", "probs"}
+    assert set(test_records[0]) == {"article_id", "sentence_index", "text", "label", "score", "probs", "gold"}
     assert all("fold" in record for record in load_predictions(run_dir, report, "cv"))
 
 
@@ -45,7 +48,7 @@ def test_misclassified_lists_the_wrong_sentences_most_confident_first(run_dir):
     report = load_report(run_dir)
     wrong = report["misclassified"]
     assert len(wrong) == 10
-    assert all(record["gold"] != record["pred"] for record in wrong)
+    assert all(record["gold"] != record["label"] for record in wrong)
     assert [record["score"] for record in wrong] == sorted((record["score"] for record in wrong), reverse=True)
     assert TRICKY_TEXT in [record["text"] for record in wrong]
 
@@ -61,18 +64,18 @@ def test_report_markdown(run_dir):
     assert 'Ia berkata "A \\| B" &lt;b>tegas&lt;/b>.' in markdown
 
 
-def test_writer_needs_the_callers_keys(tmp_path):
-    report = make_report("r", ["quote"], ["quote"])
-    del report["timing"]
+def test_a_report_needs_the_callers_keys():
+    fields = make_report("r", ["quote"], ["quote"])
+    del fields["timing"]
     with pytest.raises(ValueError, match="timing"):
-        write_run_report(tmp_path, report, prediction_records(["quote"], ["quote"]), None)
+        assemble_report(fields, prediction_records(["quote"], ["quote"]), None)
 
 
-def test_environment_info():
-    info = environment_info("cpu", "fp32")
-    assert {"python", "platform", "device", "precision", "torch", "transformers", "datasets", "accelerate",
-            "evaluate", "kalimat"} <= set(info)
-    assert info["kalimat"] == "0.1.0"
+def test_environment_info_records_what_is_installed():
+    info = environment_info("cuda:Some GPU", "bf16")
+    assert (info["device"], info["precision"], info["python"]) == ("cuda:Some GPU", "bf16", platform.python_version())
+    for package in ("torch", "transformers", "datasets", "accelerate", "evaluate", "kalimat"):
+        assert info[package] == importlib.metadata.version(package)
 
 
 def write_report_json(tmp_path, content):

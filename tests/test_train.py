@@ -7,13 +7,15 @@ import time
 import pytest
 from hydra import compose, initialize_config_dir
 from tiny_models import TINY_MINI
-from transformers import pipeline
+from transformers import AutoModelForSequenceClassification, pipeline
 
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.build import load_processed
+from train.inference.predictor import Predictor, label_agreement
 from train.pipeline import check_config
+from train.reporting.evaluation import macro_f1
 
 SENTENCE = "“Kami akan terus membantu warga,” kata Gubernur kepada wartawan."
 
@@ -38,7 +40,9 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     assert not (run_dir / "checkpoints").exists(), "checkpoints are removed once the model is exported"
 
     assert report["run_name"] == "cv3"
-    assert report["model"] == {"name": "mini", "name_or_path": None, "num_parameters": report["model"]["num_parameters"]}
+    exported = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
+    assert report["model"] == {"name": "mini", "name_or_path": None, "num_parameters": exported.num_parameters()}
+    assert exported.config.hidden_size == 32 and exported.config.num_hidden_layers == 1
     assert report["hyperparameters"]["trainer.learning_rate"] == 5e-3
     assert report["hyperparameters"]["model.hidden_size"] == 32
     dataset, metadata = load_processed(processed_dir / "seeds")
@@ -47,7 +51,7 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     test_lines = (run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
     assert report["evaluation"] == {"split": "test", "num_sentences": len(test_lines)}
     record = json.loads(test_lines[0])
-    assert set(record) == {"article_id", "sentence_index", "text", "gold", "pred", "probs"}
+    assert set(record) == {"article_id", "sentence_index", "text", "label", "score", "probs", "gold"}
     assert set(record["probs"]) == set(LABELS) and abs(sum(record["probs"].values()) - 1) < 1e-4
     low, high = report["metrics"]["macro_f1_interval"]
     assert 0 <= low <= high <= 1
@@ -69,6 +73,25 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     assert "test macro-F1" in process.stdout and "cross-validation macro-F1" in process.stdout
     assert f"report: {run_dir / 'report.md'}" in process.stdout
     assert f"model:  {model_dir}" in process.stdout
+
+
+@pytest.mark.slow
+def test_the_served_model_is_scored_and_calibrated(mini_cv_run, processed_dir):
+    """The report's served figures are what kalimat's own predictor gives on the export, at its default."""
+    _, run_dir, model_dir = mini_cv_run
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    test = load_processed(processed_dir / "seeds")[0]["test"]
+    predictor = Predictor(model_dir)  # --precision auto, as kalimat-predict serves it
+    served = [p.label for p in predictor.predict(list(test["text"]))]
+    fp32 = [json.loads(line)["label"] for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    assert report["served"]["precision"] == predictor.precision
+    assert report["served"]["macro_f1"] == pytest.approx(macro_f1([LABELS[i] for i in test["label"]], served))
+    assert report["served"]["label_agreement_with_fp32"] == pytest.approx(label_agreement(served, fp32))
+    # the temperature fitted on validation travels with the export, and the predictor applies it
+    calibration = report["calibration"]
+    assert predictor.temperature == calibration["temperature"] > 0
+    assert {"ece_before", "ece_after", "bins_before", "bins_after"} <= set(calibration)
+    assert (run_dir / "reliability.png").is_file()
 
 
 @pytest.mark.slow
@@ -166,5 +189,5 @@ def test_unknown_model_is_one_line_with_the_choices(run_train):
     process, _, _ = run_train("model=bert", check=False)
     assert process.returncode == 2
     assert process.stderr.strip().count("\n") == 0
-    assert process.stderr.startswith("error: model=bert: no such model config; use one of: indobert_base, indobert_lite, mini")
+    assert process.stderr.startswith("error: model=bert: no such model config; use one of: indobert_base, indobert_lite, local, mini")
     assert time.monotonic() - start < 60

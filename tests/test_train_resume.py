@@ -66,3 +66,20 @@ def test_resume_with_changed_settings_is_refused(run_train, tmp_path):
     # Starting over in the folder of an interrupted run would mix two runs.
     process, _, _ = run_train(*TINY_MINI, "run_name=cut", check=False)
     assert process.returncode == 2 and "continue it with train.resume=true" in process.stderr
+
+
+@pytest.mark.slow
+def test_a_finished_run_is_not_replaced_unless_asked(run_train):
+    _, runs_dir, models_dir = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "run_name=twice")
+    report = (runs_dir / "twice" / "report.json").read_bytes()
+    weights = (models_dir / "twice" / "model.safetensors").read_bytes()
+    process, _, _ = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", check=False)
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines() == [
+        f"error: run_name=twice: {runs_dir / 'twice'} holds a finished run; choose another run_name, "
+        "or set train.overwrite=true to replace it"
+    ]
+    assert (runs_dir / "twice" / "report.json").read_bytes() == report
+    assert (models_dir / "twice" / "model.safetensors").read_bytes() == weights
+    run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", "train.overwrite=true")
+    assert json.loads((runs_dir / "twice" / "report.json").read_text())["hyperparameters"]["seed"] == 7

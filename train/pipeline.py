@@ -31,21 +31,16 @@ from .core.distributed import process_state
 from .core.errors import KalimatError, exit_on_error
 from .core.labels import LABELS
 from .core.overrides import check_overrides
+from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .data.build import ensure_dataset, load_processed
-from .modeling.export import export_model
+from .data.context import CONTEXTS
+from .modeling.export import export_model, score_served
 from .modeling.model_loader import ModelLoader
-from .modeling.training import (
-    cv_phases,
-    device_name,
-    final_phase,
-    remove_checkpoints,
-    run_phase,
-    training_precision,
-    unlabelled_texts,
-)
+from .modeling.pretraining import ensure_pretrained
+from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
 from .reporting.baselines import baseline_predictions
 from .reporting.evaluation import compute_metrics, macro_f1, scored, summarize_cv
-from .reporting.report import environment_info, write_run_report
+from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
 
 CONFIG_FILE = "config.yaml"
 
@@ -95,8 +90,11 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     model_dir = Path(cfg.paths.models_dir) / run_name
     resume = cfg.train.resume
 
+    if state.is_main_process:
+        ensure_pretrained(cfg)
+    state.wait_for_everyone()
     loader = ModelLoader(cfg.model, cfg.trainer.max_length)
-    prepare_run_dir(cfg, run_dir, resume, state)
+    prepare_run_dir(cfg, run_dir, model_dir, resume, state)
     with state.main_process_first():
         data_dir = ensure_dataset(cfg)
     dataset, metadata = load_processed(data_dir)
@@ -115,9 +113,10 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     result, model, tokenizer = run_phase(final, loader, cfg, run_dir, extra_texts, resume)
 
     if state.is_main_process:
-        report = build_report(cfg, run_name, metadata, final, result, folds)
         cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
-        report = write_run_report(run_dir, report, result.predictions, cv_predictions)
+        served = score_served(model, tokenizer, final.test, [r["label"] for r in result.predictions])
+        report = build_report(cfg, run_name, metadata, final, result, folds, cv_predictions, served)
+        write_run_report(run_dir, report, result.predictions, cv_predictions)
         export_model(model, tokenizer, cfg.cleaning, report, model_dir)
         if not cfg.train.keep_checkpoints:
             remove_checkpoints(run_dir)
@@ -145,7 +144,8 @@ SETTINGS = {
     "trainer.save_total_limit": (lambda v: v is None or (isinstance(v, int) and v >= 1), "null or a whole number >= 1"),
     "trainer.logging_steps": _COUNT,
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
-    "trainer.precision": (lambda v: v in ("auto", "fp32", "bf16", "fp16"), "auto, fp32, bf16 or fp16"),
+    "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "auto, fp32, bf16 or fp16"),
+    "model.context": (lambda v: v in CONTEXTS, "none or neighbours"),
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 
@@ -172,8 +172,8 @@ def check_config(cfg: DictConfig) -> None:
         )
 
 
-def prepare_run_dir(cfg: DictConfig, run_dir: Path, resume: bool, state: PartialState) -> None:
-    """Refuse to mix two runs in one folder, then save the resolved config there."""
+def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool, state: PartialState) -> None:
+    """Refuse to mix two runs in one folder or to replace a finished one, then save the resolved config there."""
     config_file = run_dir / CONFIG_FILE
     checkpoints = run_dir / "checkpoints"
     resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -194,6 +194,12 @@ def prepare_run_dir(cfg: DictConfig, run_dir: Path, resume: bool, state: Partial
             f"{run_dir} already holds checkpoints (an interrupted run, or one kept by train.keep_checkpoints); "
             "continue it with train.resume=true, or choose another run_name"
         )
+    elif not cfg.train.overwrite and ((run_dir / REPORT_FILE).is_file() or model_dir.exists()):
+        finished = run_dir if (run_dir / REPORT_FILE).is_file() else model_dir
+        raise KalimatError(
+            f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
+            "or set train.overwrite=true to replace it"
+        )
     state.wait_for_everyone()
     if state.is_main_process:
         write_text(config_file, OmegaConf.to_yaml(resolved))
@@ -213,11 +219,12 @@ def _changed_settings(old: dict, new: dict, prefix: str = "") -> list[str]:
     return changed
 
 
-def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, folds: list) -> dict:
-    """The caller's part of report.json (docs/report_schema.md); write_run_report adds the rest."""
+def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, folds: list,
+                 cv_predictions: list[dict] | None, served: dict) -> dict:
+    """The run's report.json (docs/report_schema.md), built here and only here."""
     seed = cfg.seed
     gold = [r["gold"] for r in result.predictions]
-    pred = [r["pred"] for r in result.predictions]
+    pred = [r["label"] for r in result.predictions]
     metrics = scored(gold, pred, seed)
     baselines = {name: scored(gold, labels, seed) for name, labels in _baselines(final, seed).items()}
 
@@ -226,11 +233,11 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         per_fold = []
         for phase, fold in folds:
             fold_gold = [r["gold"] for r in fold.predictions]
-            fold_pred = [r["pred"] for r in fold.predictions]
+            fold_pred = [r["label"] for r in fold.predictions]
             per_fold.append(compute_metrics(fold_gold, fold_pred) | {"fold": phase.fold, "articles": phase.test_articles})
         oof = [r for _, fold in folds for r in fold.predictions]
         oof_gold = [r["gold"] for r in oof]
-        cv = summarize_cv(per_fold, oof_gold, [r["pred"] for r in oof], seed=seed)
+        cv = summarize_cv(per_fold, oof_gold, [r["label"] for r in oof], seed=seed)
         # The baselines' out-of-fold labels, pooled in the same order: one estimate, comparable with cv.macro_f1.
         fold_baselines = [_baselines(phase, seed) for phase, _ in folds]
         for name, scores in baselines.items():
@@ -240,8 +247,9 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if k not in ("name", "name_or_path")
     }
     trainer_settings = {f"trainer.{k}": v for k, v in OmegaConf.to_container(cfg.trainer).items()}
-    precision = training_precision(cfg.trainer.precision)
-    return {
+    device = resolve_device()
+    precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
+    fields = {
         "run_name": run_name,
         "model": {
             "name": cfg.model.name,
@@ -266,14 +274,17 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         "cv": cv,
         # What model selection (early stopping, a sweep) may look at: never the test split.
         "selection": {"validation_macro_f1": result.validation_macro_f1},
+        "served": served,
+        "calibration": result.calibration,
         "baselines": baselines,
         "timing": {
             "train_seconds": result.train_seconds,
             "train_samples_per_second": result.train_samples_per_second,
             "eval_sentences_per_second": result.eval_sentences_per_second,
         },
-        "environment": environment_info(device_name(), precision),
+        "environment": environment_info(device_name(device), precision),
     }
+    return assemble_report(fields, result.predictions, cv_predictions)
 
 
 def _baselines(phase, seed: int) -> dict[str, list[str]]:

@@ -74,6 +74,10 @@ def atomic_dir(path):
     _readable(tmp, 0o777)
     try:
         yield tmp
+        # Libraries write some files through private temporary files (safetensors weights
+        # came out 0600): everything inside follows the umask, like any other output.
+        for inner in tmp.rglob("*"):
+            _readable(inner, 0o777 if inner.is_dir() else 0o666)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -16,18 +16,18 @@ disagreement (``label`` is the final one; see :mod:`train.data.agreement`)::
 """
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import KalimatError
 from ..core.labels import check_label
 from .articles import decode_text
+from .cleaning import normalize_whitespace
 
 
 def sentence_key(article_id: str, text: str) -> tuple[str, str]:
     """How an annotation and a sentence are matched: article id and whitespace-normalised text."""
-    return article_id, re.sub(r"\s+", " ", text).strip()
+    return article_id, normalize_whitespace(text)
 
 
 @dataclass

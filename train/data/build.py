@@ -33,6 +33,7 @@ from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
 from .annotations import load_annotations, match_annotations, sentence_key
 from .articles import Article, expand_inputs, read_articles
+from .context import neighbours
 from .preprocess import Preprocessor
 from .splits import GoldArticle, assign_splits
 from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
@@ -49,9 +50,12 @@ FEATURES = datasets.Features({
     "split": datasets.Value("string"),
     "outlet": datasets.Value("string"),
     "category": datasets.Value("string"),
+    "previous": datasets.Value("string"),
+    "next": datasets.Value("string"),
 })
 # Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
-_CODE = ("articles", "cleaning", "splitter", "preprocess", "annotations", "weak_labels", "splits", "agreement", "build")
+_CODE = ("articles", "cleaning", "splitter", "quotes", "preprocess", "annotations", "agreement", "weak_labels",
+         "context", "splits", "build")
 
 
 def _warn(message: str) -> None:
@@ -210,7 +214,9 @@ def build_records(cfg: DictConfig) -> Built:
     records = []
     for article in articles:
         texts = sentences[article.id]
-        for index, (text, rules) in enumerate(zip(texts, fired_rules(texts))):
+        for index, (text, rules, (previous, following)) in enumerate(
+            zip(texts, fired_rules(texts), neighbours(texts))
+        ):
             gold = match.labels.get(sentence_key(article.id, text))
             weak = vote(rules)
             records.append({
@@ -218,6 +224,7 @@ def build_records(cfg: DictConfig) -> Built:
                 "label": gold or weak, "label_source": "gold" if gold else "weak",
                 "rules": rules, "weak_label": weak, "split": split_of.get(article.id, "train"),
                 "outlet": article.outlet, "category": article.category,
+                "previous": previous, "next": following,
             })
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
     return Built(records, removed, agreement(first, second) if first else None)

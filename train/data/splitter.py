@@ -21,6 +21,8 @@ IndoSum's detokenised text) are attached to the word they close.
 
 import re
 
+from .quotes import CLOSING, FAMILIES, ONLY_CLOSING, OPENING
+
 # Never end a sentence: titles, address and reference words. Compared case-sensitively,
 # so that words such as "sen" (cent) or "hal" (matter) still end sentences.
 _NO_BREAK = {
@@ -35,18 +37,14 @@ _NO_BREAK |= {a.upper() for a in _NO_BREAK if len(a) > 1}
 _DEGREES = {"S.H", "S.E", "S.T", "S.S", "S.P", "M.H", "M.M", "M.A", "M.T", "M.P", "B.A"}
 _INITIALS = re.compile(r"(?:[A-Z]\.)*[A-Z]")  # "J", "J.K", "A.S" (the last dot is cut off)
 
-_CLOSING_QUOTES = "\"”’'»"
-_CLOSERS = _CLOSING_QUOTES + ")]"
-_OPENERS = "\"“‘'«(["
-_NOT_A_START = ",;:)]”’"
-# Quote marks by family: (opening, closing, straight mark that can be either).
-_QUOTE_FAMILIES = (("“", "”", '"'), ("‘", "’", "'"))
+_CLOSERS = CLOSING + ")]"
+_OPENERS = OPENING + "(["
+_NOT_A_START = ",;:)]" + ONLY_CLOSING
 
 
 def _quote_edges(token: str) -> str:
     """The quote marks at the start and end of a word (inner apostrophes, as in Syar'i, excluded)."""
-    marks = "\"“”'‘’"
-    core = token.strip(marks)
+    core = token.strip(OPENING + CLOSING)
     if not core:
         return token
     start = token.index(core)
@@ -56,7 +54,7 @@ def _quote_edges(token: str) -> str:
 def _update_quotes(token: str, inside: dict[str, bool]) -> None:
     """Track whether a double or single quotation is open after ``token``."""
     for mark in _quote_edges(token):
-        for opening, closing, straight in _QUOTE_FAMILIES:
+        for opening, closing, straight in FAMILIES:
             if mark == opening:
                 inside[straight] = True
             elif mark == closing:
@@ -74,8 +72,8 @@ def _attach_closing_quotes(tokens: list[str]) -> list[str]:
     words: list[str] = []
     inside = {'"': False, "'": False}
     for token in tokens:
-        only_quotes = all(c in _CLOSING_QUOTES for c in token)
-        closes = token[0] in "”’»" or inside.get(token[0], False)
+        only_quotes = all(c in CLOSING for c in token)
+        closes = token[0] in ONLY_CLOSING or inside.get(token[0], False)
         if words and only_quotes and closes:
             words[-1] += " " + token
         else:
@@ -116,7 +114,7 @@ def ends_sentence(word: str, next_word: str) -> bool:
         return False
     if next_word[0].islower() or next_word[0] in _NOT_A_START:
         return False
-    quoted = any(c in _CLOSING_QUOTES for c in word[len(core):])
+    quoted = any(c in CLOSING for c in word[len(core):])
     return core[-1] != "." or quoted or not _is_abbreviation(core[:-1])
 
 

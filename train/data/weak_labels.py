@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.labels import LABELS
+from .quotes import CLOSING, CURLY_CLOSING, CURLY_OPENING, DOUBLE_CLOSING, DOUBLE_OPENING
 
-OPEN_QUOTES = "\"“‘«"
-CLOSE_QUOTES = "\"”’»"
 FALLBACK = "no_cue_background"
 
 
@@ -33,7 +32,7 @@ def _words(*words: str) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
 
 
-_QUOTED_SPAN = re.compile(r"[\"“‘«]([^\"“”‘’«»]+)[\"”’»]")
+_QUOTED_SPAN = re.compile(f"[{DOUBLE_OPENING}]([^{DOUBLE_OPENING}{DOUBLE_CLOSING}]+)[{DOUBLE_CLOSING}]")
 _REPORTING_VERB = _words(
     "kata", "katanya", "ujar", "ujarnya", "ungkap", "ungkapnya", "tutur", "tuturnya",
     "jelas(?:nya)?", "tegas(?:nya)?", "sebut(?:nya)?", "menurut", "mengatakan", "menyatakan",
@@ -73,7 +72,7 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
     LabelingFunction("quote_with_speaker", "quote",
                      lambda s: _long_quote(s) and bool(_REPORTING_VERB.search(s))),
     LabelingFunction("quote_marks_3_words", "quote", _long_quote),
-    LabelingFunction("rhetorical_question", "opinion", lambda s: s.rstrip(CLOSE_QUOTES).endswith("?")),
+    LabelingFunction("rhetorical_question", "opinion", lambda s: s.rstrip(CLOSING).endswith("?")),
     LabelingFunction("modal_should", "opinion", lambda s: bool(_MODAL.search(s))),
     LabelingFunction("evaluative_word", "opinion", lambda s: bool(_EVALUATIVE.search(s))),
     LabelingFunction("number_or_estimate", "claim",
@@ -89,8 +88,8 @@ RULE_LABELS = {lf.name: lf.label for lf in LABELING_FUNCTIONS} | {INSIDE_QUOTE: 
 
 def _quote_balance(sentence: str) -> int:
     """+1 when the sentence opens a quotation it does not close, -1 for the reverse."""
-    opens = sum(sentence.count(c) for c in "“«")
-    closes = sum(sentence.count(c) for c in "”»")
+    opens = sum(sentence.count(c) for c in CURLY_OPENING)
+    closes = sum(sentence.count(c) for c in CURLY_CLOSING)
     straight = sentence.count('"')
     if straight % 2:  # an odd straight quote opens at the start, closes otherwise
         opens, closes = (opens + 1, closes) if sentence.lstrip().startswith('"') else (opens, closes + 1)

@@ -37,10 +37,11 @@ from transformers.utils import logging as hf_logging
 
 from ..core.labels import ID2LABEL, LABEL2ID
 from ..core.paths import CONFIG_DIR, INDOSUM, ROOT
+from ..core.precision import cpu_has_amx
 from ..data.articles import read_articles
 from ..data.preprocess import Preprocessor
 from ..modeling.mini_model import mini_config, train_wordpiece
-from .predictor import Predictor, check_model_dir, cpu_has_amx, label_agreement
+from .predictor import Predictor, check_model_dir, label_agreement
 
 MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
 

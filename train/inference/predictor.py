@@ -21,7 +21,8 @@ Speed comes from doing little useless work:
   GFLOP/s, int8 570-860 GOP/s) int8 dynamic quantization is the fastest (40.8 sentences/s
   against 30.6 for bf16 autocast and 13.8 for fp32). So ``auto`` means bf16 with AMX, int8 on
   other x86 CPUs, bf16 on GPUs that support it, and fp32 elsewhere. Both kept the labels
-  of a trained quickstart model on at least 99.7% of 2,000 news sentences;
+  of a trained quickstart model on at least 99.7% of 2,000 news sentences (the policy
+  itself lives in :mod:`train.core.precision`, shared with training);
   ``scripts/benchmark.py`` prints that agreement (:func:`label_agreement`), and
   ``fp32`` forces the plain model.
 
@@ -46,9 +47,9 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
+from ..core.precision import resolve_device, resolve_precision
+from ..data.context import context_text, neighbours
 
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
-DEVICES = ("auto", "cpu", "cuda")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 UNSAFE_WEIGHT_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 
@@ -57,7 +58,19 @@ UNSAFE_WEIGHT_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 class Prediction:
     label: str
     score: float  # probability of ``label``
-    probs: dict[str, float]  # every label, in :data:`~train.labels.LABELS` order
+    probs: dict[str, float]  # every label, in :data:`~train.core.labels.LABELS` order
+
+    def record(self, article_id: str, sentence_index: int, text: str) -> dict:
+        """The one output record of a labeled sentence: what ``kalimat-predict`` writes and
+        what run reports store (with ``gold`` added), probabilities to 4 decimals."""
+        return {
+            "article_id": article_id,
+            "sentence_index": sentence_index,
+            "text": text,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "probs": {label: round(p, 4) for label, p in self.probs.items()},
+        }
 
 
 def check_model_dir(model_dir) -> None:
@@ -99,41 +112,6 @@ def check_model_dir(model_dir) -> None:
         raise KalimatError(f"{path}: no tokenizer.json (a fast tokenizer); re-export the model")
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    if device not in DEVICES:
-        raise KalimatError(f"unknown device {device!r}; use one of: {', '.join(DEVICES)}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise KalimatError("--device cuda: no CUDA GPU is available here; use --device cpu or auto")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """The concrete precision for ``precision`` on ``device`` (see the module docstring)."""
-    if precision not in PRECISIONS:
-        raise KalimatError(f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        if device.type == "cuda":
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-        if cpu_has_amx():
-            return "bf16"
-        return "int8" if cpu_has_int8_kernels() else "fp32"
-    if precision == "int8" and device.type != "cpu":
-        raise KalimatError("--precision int8 runs on CPU only; use bf16 or fp32 on a GPU")
-    return precision
-
-
-def cpu_has_int8_kernels() -> bool:
-    """Whether PyTorch has its x86 int8 kernels here (FBGEMM/oneDNN), which dynamic quantization needs to pay off."""
-    return "x86" in torch.backends.quantized.supported_engines
-
-
-def cpu_has_amx() -> bool:
-    """Whether this CPU has AMX tiles, which run bf16 matrix products several times faster than AVX-512."""
-    return getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-
-
 def quantize_int8(model: torch.nn.Module) -> None:
     """Swap the encoder's Linear layers for int8 dynamic-quantized ones, in place.
 
@@ -156,13 +134,8 @@ class Predictor:
 
     def __init__(self, model_dir, device: str = "auto", precision: str = "auto", batch_size: int = 32):
         check_model_dir(model_dir)
-        if batch_size < 1:
-            raise KalimatError("--batch-size must be at least 1")
-        self.device = resolve_device(device) if isinstance(device, str) else device
-        self.precision = resolve_precision(precision, self.device)
-        self.batch_size = batch_size
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+            tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
             model = AutoModelForSequenceClassification.from_pretrained(
                 model_dir, trust_remote_code=False, use_safetensors=True, dtype=torch.float32
             )
@@ -173,44 +146,80 @@ class Predictor:
                 f"{model_dir}: cannot load the model or tokenizer ({type(err).__name__}: {detail}); "
                 "re-export the model"
             ) from None
+        self._prepare(model, tokenizer, resolve_device(device) if isinstance(device, str) else device,
+                      precision, batch_size)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, batch_size: int = 64) -> "Predictor":
+        """A model in memory (training scores its test split with it), run exactly: fp32 on its own device.
+
+        Predicting in place would change the weights for int8 or bf16, so only fp32 is offered here.
+        """
+        predictor = cls.__new__(cls)
+        predictor._prepare(model, tokenizer, model.device, "fp32", batch_size)
+        return predictor
+
+    def _prepare(self, model, tokenizer, device: torch.device, precision: str, batch_size: int) -> None:
+        if batch_size < 1:
+            raise KalimatError("--batch-size must be at least 1")
+        self.device = device
+        self.precision = resolve_precision(precision, self.device, training=False, option="--precision")
+        self.batch_size = batch_size
+        self.tokenizer = tokenizer
         self.model = model.eval().to(self.device)
-        if self.precision == "bf16":
-            self.model.to(torch.bfloat16)
+        if self.precision in ("bf16", "fp16"):
+            self.model.to(torch.bfloat16 if self.precision == "bf16" else torch.float16)
         elif self.precision == "int8":
             quantize_int8(self.model)
         self.id2label = [self.model.config.id2label[i] for i in range(len(LABELS))]
         self.max_length = min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
-        self.pad_values = {"input_ids": self.tokenizer.pad_token_id}
+        # What the model was trained to read beside a sentence (train.data.context); older exports read none.
+        self.context = getattr(self.model.config, "kalimat_context", "none")
+        # Fitted on the validation articles at export (train.reporting.calibration); 1: uncalibrated.
+        self.temperature = float(getattr(self.model.config, "kalimat_temperature", 1.0))
 
     def _batch(self, encoded: dict[str, list[list[int]]], indices: list[int]) -> dict[str, torch.Tensor]:
         """Pad the sentences at ``indices`` to the longest of them (dynamic padding)."""
-        width = max(len(encoded["input_ids"][i]) for i in indices)
-        batch = {}
-        for key, rows in encoded.items():
-            pad = self.pad_values.get(key, 0)
-            batch[key] = torch.tensor(
-                [rows[i] + [pad] * (width - len(rows[i])) for i in indices], device=self.device
-            )
-        return batch
+        rows = {key: [values[i] for i in indices] for key, values in encoded.items()}
+        return self.tokenizer.pad(rows, padding="longest", return_tensors="pt").to(self.device)
 
-    def probabilities(self, sentences: list[str]) -> torch.Tensor:
-        """Label probabilities, one row per sentence in input order, columns in model label order."""
-        probs = torch.empty(len(sentences), len(LABELS))
+    def windows(self, sentences: list[str]) -> list[str] | None:
+        """The second segments for the sentences of one article, or ``None`` for a model that reads none."""
+        if self.context == "none":
+            return None
+        return [context_text(previous, following, self.tokenizer.sep_token) for previous, following in neighbours(sentences)]
+
+    def logits(self, sentences: list[str], windows: list[str] | None = None) -> torch.Tensor:
+        """Raw logits, one row per sentence in input order, columns in model label order.
+
+        ``windows`` are the sentences' contexts (:meth:`windows`, per article) for a model
+        trained with them; without them such a model sees an empty window at every sentence.
+        """
+        logits = torch.empty(len(sentences), len(LABELS))
         if not sentences:
-            return probs
-        encoded = dict(self.tokenizer(sentences, truncation=True, max_length=self.max_length))
+            return logits
+        if self.context != "none" and windows is None:
+            windows = [context_text("", "", self.tokenizer.sep_token)] * len(sentences)
+        encoded = dict(self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length))
         order = sorted(range(len(sentences)), key=lambda i: len(encoded["input_ids"][i]))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 indices = order[start : start + self.batch_size]
-                logits = self.model(**self._batch(encoded, indices)).logits
-                probs[indices] = logits.float().softmax(dim=-1).cpu()
-        return probs
+                logits[indices] = self.model(**self._batch(encoded, indices)).logits.float().cpu()
+        return logits
 
-    def predict(self, sentences: list[str]) -> list[Prediction]:
+    def probabilities(self, sentences: list[str], windows: list[str] | None = None) -> torch.Tensor:
+        """Calibrated label probabilities: the logits divided by the export's temperature, then softmax."""
+        return (self.logits(sentences, windows) / self.temperature).softmax(dim=-1)
+
+    def predict(self, sentences: list[str], windows: list[str] | None = None) -> list[Prediction]:
         """Label every sentence; the result is in the order of ``sentences``."""
+        return self.from_probabilities(self.probabilities(sentences, windows))
+
+    def from_probabilities(self, probabilities: torch.Tensor) -> list[Prediction]:
+        """One :class:`Prediction` per row of probabilities (model label order)."""
         predictions = []
-        for row in self.probabilities(sentences).tolist():
+        for row in probabilities.tolist():
             by_label = dict(zip(self.id2label, row))
             label = max(by_label, key=by_label.get)
             predictions.append(Prediction(label, by_label[label], {l: by_label[l] for l in LABELS}))

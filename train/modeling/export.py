@@ -8,13 +8,17 @@ one, never a half-written model, and ``transformers.pipeline("text-classificatio
 model="models/<run_name>")`` loads it as it is.
 """
 
+import tempfile
 from pathlib import Path
 
 from ..core.atomic import atomic_dir, write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
 from ..data.preprocess import Preprocessor
+from ..inference.predictor import Predictor, label_agreement
+from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from ..reporting.report import results_blocks
+from .training import windows
 
 
 def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) -> Path:
@@ -26,6 +30,59 @@ def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) 
         write_text(tmp / "README.md", model_card(report, model_dir))
         write_json(tmp / "report.json", report)
     return model_dir
+
+
+def _input_blocks(report: dict, model_dir: Path) -> list:
+    """How to call the model: with its context window if it was trained with one, and what its scores mean."""
+    context = report["hyperparameters"].get("model.context", "none")
+    temperature = report["calibration"]["temperature"]
+    name = f"models/{model_dir.name}"
+    blocks = [Paragraph(
+        "Articles must be cleaned and split the way the training data was: kalimat_preprocessing.json in this "
+        "folder holds the cleaning rules that kalimat's own prediction command (kalimat-predict) applies."
+    )]
+    if context == "neighbours":
+        blocks.append(Paragraph(
+            "This model reads each sentence with its neighbours: the sentence is the first segment of a sentence "
+            "pair, and the previous and next sentence, joined by [SEP], the second (train/data/context.py). "
+            "kalimat-predict builds that window from each article. With the plain pipeline: "
+            f'classify = pipeline("text-classification", model="{name}"); '
+            'classify({"text": sentence, "text_pair": previous + " [SEP] " + next_sentence}). '
+            "A lone sentence (no text_pair) still works, as if it stood alone in its article."
+        ))
+    else:
+        blocks.append(Paragraph(
+            f'Input is one sentence: from transformers import pipeline; classify = pipeline("text-classification", '
+            f'model="{name}"); classify("Harga beras naik 10 persen bulan ini.")'
+        ))
+    blocks.append(Paragraph(
+        f"Scores: kalimat-predict divides the logits by the temperature {temperature:.3f} fitted on the validation "
+        "articles (kalimat_temperature in config.json), so a score of 0.8 is right about 80% of the time; a plain "
+        "pipeline() call applies no temperature, and its scores are uncalibrated."
+    ))
+    return blocks
+
+
+def score_served(model, tokenizer, rows, fp32_labels: list[str]) -> dict:
+    """The export as ``kalimat-predict`` serves it: saved, loaded by the predictor at its default precision.
+
+    The run's metrics score the fp32 model in memory; a user's labels come from the saved
+    folder at ``--precision auto`` (int8 or bf16 on a CPU). This scores that path on the
+    same test sentences and says how many labels it shares with fp32.
+    """
+    with tempfile.TemporaryDirectory(prefix=".served-") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        predictor = Predictor(tmp, device="auto", precision="auto")
+        labels = [p.label for p in predictor.predict(list(rows["text"]), windows(rows, tokenizer, predictor.context))]
+    gold = [LABELS[i] for i in rows["label"]]
+    return {
+        "precision": predictor.precision,
+        "device": str(predictor.device),
+        "sentences": len(labels),
+        "macro_f1": macro_f1(gold, labels),
+        "label_agreement_with_fp32": label_agreement(labels, fp32_labels),
+    }
 
 
 def model_card(report: dict, model_dir: Path) -> str:
@@ -60,15 +117,7 @@ def _card_blocks(report: dict, model_dir: Path) -> list:
             "from reporting. It labels a sentence's role, not whether the sentence is true, and every "
             "label should be read as a suggestion for a person to confirm."
         ),
-        Paragraph(
-            "Input is one sentence. Articles must be cleaned and split the way the training data was: "
-            "kalimat_preprocessing.json in this folder holds the cleaning rules that kalimat's own "
-            "prediction command applies."
-        ),
-        Paragraph(
-            f'from transformers import pipeline; classify = pipeline("text-classification", model="models/{model_dir.name}"); '
-            'classify("Harga beras naik 10 persen bulan ini.")'
-        ),
+        *_input_blocks(report, model_dir),
         Heading("Labels"),
         Table(["id", "label", "meaning"], [[i, label, DEFINITIONS[label]] for i, label in enumerate(LABELS)]),
         Heading("Training data"),

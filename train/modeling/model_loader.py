@@ -47,7 +47,7 @@ class ModelLoader:
         self.name_or_path = model_cfg.name_or_path
         self._load_kwargs = {} if self.is_mini else _locate(str(self.name_or_path), model_cfg.get("revision"))
         if not self.is_mini:
-            self._from_pretrained(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
+            self.load(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
 
     @property
     def is_mini(self) -> bool:
@@ -58,7 +58,7 @@ class ModelLoader:
         if self.is_mini:
             return train_wordpiece(train_texts, self.cfg.vocab_size, self.cfg.min_frequency, self.max_length)
         tokenizer_class = _tokenizer_class(self.cfg.get("tokenizer_class"))
-        tokenizer = self._from_pretrained(tokenizer_class, model_max_length=self.max_length)
+        tokenizer = self.load(tokenizer_class, model_max_length=self.max_length)
         _check_vocabulary(tokenizer, train_texts, self.name_or_path)
         return tokenizer
 
@@ -66,7 +66,7 @@ class ModelLoader:
         """A new classifier with the project's labels; call after seeding for reproducible weights."""
         if self.is_mini:
             return AutoModelForSequenceClassification.from_config(mini_config(self.cfg, tokenizer, self.max_length))
-        return self._from_pretrained(
+        return self.load(
             AutoModelForSequenceClassification,
             num_labels=len(ID2LABEL),
             id2label=dict(ID2LABEL),
@@ -74,7 +74,8 @@ class ModelLoader:
             use_safetensors=True,
         )
 
-    def _from_pretrained(self, cls, **kwargs):
+    def load(self, cls, **kwargs):
+        """``cls.from_pretrained`` on this checkpoint (safetensors only, no remote code), or a one-line error."""
         try:
             return cls.from_pretrained(str(self.name_or_path), trust_remote_code=False, **self._load_kwargs, **kwargs)
         except (OSError, ValueError) as err:

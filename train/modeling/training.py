@@ -17,6 +17,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import torch
+from sklearn.utils.class_weight import compute_class_weight
 from torch.nn import functional as F
 from torch.utils.tensorboard import SummaryWriter
 from transformers import (
@@ -34,8 +35,12 @@ from transformers.trainer_utils import get_last_checkpoint
 from ..core.atomic import write_json
 from ..core.distributed import process_state
 from ..core.errors import KalimatError
-from ..core.labels import ID2LABEL, LABELS
+from ..core.labels import LABELS
+from ..core.precision import resolve_device, resolve_precision
+from ..data.context import context_text
 from ..data.splits import GoldArticle, article_folds, check_folds
+from ..inference.predictor import Predictor
+from ..reporting.calibration import expected_calibration_error, fit_temperature, reliability, softmax
 from ..reporting.evaluation import macro_f1
 from .model_loader import ModelLoader
 
@@ -68,6 +73,7 @@ class PhaseResult:
     eval_sentences_per_second: float
     num_parameters: int
     validation_macro_f1: float | None  # the kept epoch's, the figure model selection may use
+    calibration: dict  # temperature fitted on validation; ECE and reliability bins on test, before and after
 
 
 def gold(rows: datasets.Dataset) -> datasets.Dataset:
@@ -136,21 +142,6 @@ def unlabelled_texts(dataset: datasets.DatasetDict) -> list[str]:
     ]
 
 
-def training_precision(setting: str) -> str:
-    """The precision for ``trainer.precision`` on the device the Trainer will use."""
-    if setting == "auto":
-        if torch.cuda.is_available():
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        return "fp32"
-    if setting == "fp16" and not torch.cuda.is_available():
-        raise KalimatError("trainer.precision=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")
-    return setting
-
-
-def device_name() -> str:
-    return f"cuda:{torch.cuda.get_device_name()}" if torch.cuda.is_available() else "cpu"
-
-
 class WeightedCrossEntropy:
     """Cross-entropy with per-class weights, summed and divided by the labels in the whole accumulated batch.
 
@@ -169,13 +160,12 @@ class WeightedCrossEntropy:
 
 
 def class_weights(labels: list[int], mode: str) -> torch.Tensor | None:
-    """``balanced``: n / (classes x n_class) for the classes present (mean weight 1 over the samples)."""
+    """``balanced``: scikit-learn's n / (classes x n_class) for the classes present, 1 for absent ones."""
     if mode == "none":
         return None
-    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
-    present = counts > 0
+    present = np.unique(labels)
     weights = np.ones(len(LABELS))
-    weights[present] = counts.sum() / (present.sum() * counts[present])
+    weights[present] = compute_class_weight("balanced", classes=present, y=np.asarray(labels))
     return torch.tensor(weights, dtype=torch.float32)
 
 
@@ -216,8 +206,15 @@ def training_arguments(cfg, output_dir: Path, precision: str) -> TrainingArgumen
     )
 
 
-def _encode(rows: datasets.Dataset, tokenizer, max_length: int) -> datasets.Dataset:
-    encoded = tokenizer(list(rows["text"]), truncation=True, max_length=max_length)
+def windows(rows: datasets.Dataset, tokenizer, context: str) -> list[str] | None:
+    """The rows' second segments for ``model.context`` (see train.data.context), or ``None``."""
+    if context == "none":
+        return None
+    return [context_text(p, n, tokenizer.sep_token) for p, n in zip(rows["previous"], rows["next"])]
+
+
+def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> datasets.Dataset:
+    encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context), truncation=True, max_length=max_length)
     return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])})
 
 
@@ -246,11 +243,12 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
             AutoTokenizer.from_pretrained(model_dir),
         )
 
-    precision = training_precision(cfg.trainer.precision)
+    precision = resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
     tokenizer = loader.tokenizer(list(phase.train["text"]) + extra_texts)
     max_length = cfg.trainer.max_length
     set_seed(cfg.seed)
     model = loader.model(tokenizer)
+    model.config.kalimat_context = cfg.model.context  # saved with the export: the predictor reads the same
     callbacks = []
     if cfg.trainer.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience))
@@ -259,8 +257,8 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     trainer = Trainer(
         model=model,
         args=training_arguments(cfg, phase_dir, precision),
-        train_dataset=_encode(phase.train, tokenizer, max_length),
-        eval_dataset=_encode(phase.validation, tokenizer, max_length),
+        train_dataset=_encode(phase.train, tokenizer, max_length, cfg.model.context),
+        eval_dataset=_encode(phase.validation, tokenizer, max_length, cfg.model.context),
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=_trainer_metrics,
@@ -271,7 +269,9 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     if checkpoint:
         state.print(f"{phase.name}: resuming from {checkpoint}")
     output = trainer.train(resume_from_checkpoint=checkpoint)
-    predictions, eval_seconds = predict(trainer, phase.test, max_length)
+    predictions, calibration, eval_seconds = predict(
+        trainer.model, tokenizer, phase.validation, phase.test, cfg.trainer.per_device_eval_batch_size
+    )
     result = PhaseResult(
         predictions=[record | ({"fold": phase.fold} if phase.fold is not None else {}) for record in predictions],
         train_seconds=output.metrics["train_runtime"],
@@ -279,6 +279,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
         eval_sentences_per_second=len(predictions) / eval_seconds,
         num_parameters=trainer.model.num_parameters(),
         validation_macro_f1=trainer.state.best_metric,
+        calibration=calibration,
     )
     if phase.name == "final":
         trainer.save_model(str(phase_dir / FINAL_MODEL_DIR))
@@ -288,31 +289,35 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     return result, (trainer.model if phase.name == "final" else None), (tokenizer if phase.name == "final" else None)
 
 
-def predict(trainer: Trainer, rows: datasets.Dataset, max_length: int) -> tuple[list[dict], float]:
-    """Prediction records for ``rows`` in their order, and the seconds it took.
+def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Dataset, batch_size: int):
+    """Calibrate on ``validation``, then label ``test``: its records, calibration figures and seconds.
 
-    Rows are predicted shortest first, so batches need little padding, and the Trainer is
-    switched to sequential batches: length grouping would shuffle them.
+    The project's :class:`~train.inference.predictor.Predictor` labels them (the same code
+    and record format as ``kalimat-predict``, with the gold label added). The temperature
+    fitted on the validation rows is stored in the model's config, so the export applies it.
     """
-    encoded = _encode(rows, trainer.processing_class, max_length)
-    order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
-    trainer.args.train_sampling_strategy = "sequential"
+    predictor = Predictor.from_model(model, tokenizer, batch_size)
+    validation_logits = predictor.logits(list(validation["text"]), windows(validation, tokenizer, predictor.context))
+    temperature = fit_temperature(validation_logits.numpy(), np.array(validation["label"]))
+    model.config.kalimat_temperature = predictor.temperature = temperature
     start = time.perf_counter()
-    logits = trainer.predict(encoded.select(order)).predictions
+    logits = predictor.logits(list(test["text"]), windows(test, tokenizer, predictor.context)).numpy()
     seconds = time.perf_counter() - start
-    probs = np.empty_like(logits, dtype=np.float64)
-    probs[order] = torch.softmax(torch.from_numpy(logits).double(), dim=-1).numpy()
-    records = []
-    for row, p in zip(rows, probs):
-        records.append({
-            "article_id": row["article_id"],
-            "sentence_index": row["sentence_index"],
-            "text": row["text"],
-            "gold": LABELS[row["label"]],
-            "pred": ID2LABEL[int(p.argmax())],
-            "probs": {label: round(float(p[i]), 6) for i, label in enumerate(LABELS)},
-        })
-    return records, seconds
+    probabilities = softmax(logits, temperature)
+    records = [
+        prediction.record(row["article_id"], row["sentence_index"], row["text"]) | {"gold": LABELS[row["label"]]}
+        for row, prediction in zip(test, predictor.from_probabilities(torch.from_numpy(probabilities)))
+    ]
+    gold = np.array(test["label"])
+    raw, calibrated = softmax(logits), probabilities
+    calibration = {
+        "temperature": temperature,
+        "ece_before": expected_calibration_error(raw, gold),
+        "ece_after": expected_calibration_error(calibrated, gold),
+        "bins_before": reliability(raw, gold),
+        "bins_after": reliability(calibrated, gold),
+    }
+    return records, calibration, seconds
 
 
 def remove_checkpoints(run_dir: Path) -> None:

@@ -49,7 +49,7 @@ from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from .evaluation import bootstrap_macro_f1, macro_f1
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
-from .report import REPORT_FILE, load_predictions, load_report
+from .report import REPORT_FILE, RUN_FILES, load_predictions, load_report
 
 ALPHA = 0.05
 N_RESAMPLES = 1000
@@ -118,6 +118,7 @@ def main(argv=None) -> None:
             raise KalimatError(f"{option} {path}: is a folder; give a file name")
 
     runs = load_runs(expand_inputs(args.runs))
+    _refuse_run_files(runs, {"--output": args.output, "--plot": args.plot})
     baseline = pick_baseline(runs, args.baseline)
     different = [run for run in runs if run.content_hash != baseline.content_hash]
     if different and not args.allow_different_data:
@@ -145,6 +146,19 @@ def main(argv=None) -> None:
     text = to_html("kalimat run comparison", blocks) if output_format == "html" else to_markdown(blocks)
     write_text(args.output, text)
     print(f"wrote {args.output}")
+
+
+def _refuse_run_files(runs: list[Run], outputs: dict[str, str | None]) -> None:
+    """A comparison never writes over a file of a run it compares (its report.md, its plot, ...)."""
+    for option, path in outputs.items():
+        if not path:
+            continue
+        target = Path(path).resolve()
+        for run in runs:
+            run_dir = run.path.parent.resolve()
+            if target.parent == run_dir and (target.exists() or target.name in RUN_FILES):
+                raise KalimatError(f"{option} {path}: would overwrite a file of run {run.label}; "
+                                   "write the comparison outside the run folders")
 
 
 def expand_inputs(arguments: list[str]) -> list[Path]:
@@ -273,7 +287,7 @@ def _align(base_records: list[dict], run_records: list[dict]):
     keys = sorted(base)
     if any(base[key]["gold"] != other[key]["gold"] for key in keys):
         return None
-    return [base[k]["gold"] for k in keys], [base[k]["pred"] for k in keys], [other[k]["pred"] for k in keys]
+    return [base[k]["gold"] for k in keys], [base[k]["label"] for k in keys], [other[k]["label"] for k in keys]
 
 
 def _mcnemar(fixed: int, broken: int) -> tuple[float, str]:

@@ -61,6 +61,25 @@ def to_markdown(blocks: list) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+# Every page's frame and base style; pages add their own rules (``css``).
+_BASE_CSS = (
+    "body{font-family:sans-serif;margin:2em auto;max-width:80em;padding:0 1em;line-height:1.5;color:#111}"
+    "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
+    "th{background:#f3f3f3}img{max-width:100%}"
+)
+
+
+def html_start(title: str, css: str = "", lang: str = "en") -> str:
+    """The opening of a standalone HTML page, up to and including ``<body>``; ``title`` is escaped."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_BASE_CSS}{css}</style>\n</head>\n<body>\n"
+    )
+
+
+HTML_END = "</body>\n</html>\n"
+
+
 def to_html(title: str, blocks: list) -> str:
     body = []
     for block in blocks:
@@ -77,15 +96,7 @@ def to_html(title: str, blocks: list) -> str:
         elif isinstance(block, Image):
             data = base64.b64encode(block.png).decode("ascii")
             body.append(f'<img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}">')
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(title)}</title>\n"
-        "<style>body{font-family:sans-serif;margin:2em;max-width:80em}"
-        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-        "th{background:#f3f3f3}img{max-width:100%}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+    return html_start(title) + "\n".join(body) + "\n" + HTML_END
 
 
 def figure_png(figure) -> bytes:

@@ -14,10 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from omegaconf import OmegaConf
 
 from ..core.atomic import atomic_file, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
+from .calibration import reliability_figure
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
 
 REPORT_SCHEMA_VERSION = 2
@@ -25,11 +27,14 @@ SUPPORTED_SCHEMA_VERSIONS = (2,)
 REPORT_FILE = "report.json"
 PREDICTION_FILES = {"test": "predictions.jsonl", "cv": "cv_predictions.jsonl"}
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+RELIABILITY_FILE = "reliability.png"
+# Every file write_run_report puts in a run folder.
+RUN_FILES = (REPORT_FILE, "report.md", CONFUSION_MATRIX_FILE, RELIABILITY_FILE, *PREDICTION_FILES.values())
 
-# Keys the training code provides; write_run_report adds the others.
+# Keys the training code provides; assemble_report adds the others.
 CALLER_KEYS = (
     "run_name", "model", "hyperparameters", "dataset", "evaluation",
-    "metrics", "cv", "selection", "baselines", "timing", "environment",
+    "metrics", "cv", "selection", "served", "calibration", "baselines", "timing", "environment",
 )
 # What a report must hold to be read back: dotted paths into report.json.
 REQUIRED_KEYS = (
@@ -56,37 +61,45 @@ def environment_info(device: str, precision: str) -> dict:
     return info
 
 
-def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> dict:
-    """Write the report files of one run into ``run_dir``.
+def assemble_report(fields: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> dict:
+    """The complete ``report.json`` content from the run's :data:`CALLER_KEYS` and its prediction records.
 
-    ``report`` holds the keys of :data:`CALLER_KEYS`; ``schema_version``, ``created``,
-    ``predictions`` (file names) and ``misclassified`` are filled in here from the
-    prediction records (``article_id``, ``sentence_index``, ``text``, ``gold``, ``pred``,
-    ``probs``, and ``fold`` for cross-validation). Returns the complete report as written.
+    Adds ``schema_version``, ``created``, ``predictions`` (the file names) and
+    ``misclassified``. Prediction records are the predictor's (``article_id``,
+    ``sentence_index``, ``text``, ``label``, ``score``, ``probs``) plus ``gold``, and ``fold``
+    for cross-validation.
     """
-    missing = [key for key in CALLER_KEYS if key not in report]
+    missing = [key for key in CALLER_KEYS if key not in fields]
     if missing:
         raise ValueError(f"report lacks {', '.join(missing)}")
-    run_dir = Path(run_dir)
-    report = {
+    files = {"test": PREDICTION_FILES["test"]} | ({"cv": PREDICTION_FILES["cv"]} if cv_predictions is not None else {})
+    return {
         "schema_version": REPORT_SCHEMA_VERSION,
-        "run_name": report["run_name"],
+        "run_name": fields["run_name"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **{key: value for key, value in report.items() if key != "run_name"},
-        "predictions": {"test": PREDICTION_FILES["test"]},
+        **{key: value for key, value in fields.items() if key != "run_name"},
+        "predictions": files,
         "misclassified": _misclassified(predictions),
     }
+
+
+def write_run_report(run_dir, report: dict, predictions: list[dict], cv_predictions: list[dict] | None) -> None:
+    """Write the files of one run into ``run_dir``: exactly ``report`` (see :func:`assemble_report`) and its companions."""
+    run_dir = Path(run_dir)
     write_jsonl(run_dir / PREDICTION_FILES["test"], predictions)
     if cv_predictions is not None:
         write_jsonl(run_dir / PREDICTION_FILES["cv"], cv_predictions)
-        report["predictions"]["cv"] = PREDICTION_FILES["cv"]
-
     png = figure_png(_confusion_matrix_figure(report))
     with atomic_file(run_dir / CONFUSION_MATRIX_FILE, "wb") as handle:
         handle.write(png)
-    write_text(run_dir / "report.md", to_markdown(_report_blocks(report, png)))
+    calibration = report["calibration"]
+    reliability_png = figure_png(reliability_figure(
+        calibration["bins_before"], calibration["bins_after"],
+        f"{report['run_name']}: temperature {calibration['temperature']:.2f}"))
+    with atomic_file(run_dir / RELIABILITY_FILE, "wb") as handle:
+        handle.write(reliability_png)
+    write_text(run_dir / "report.md", to_markdown(_report_blocks(report, png, reliability_png)))
     write_json(run_dir / REPORT_FILE, report)
-    return report
 
 
 def load_report(path) -> dict:
@@ -120,19 +133,28 @@ def load_report(path) -> dict:
         raise KalimatError(
             f"{file} has report schema_version {version!r}, this kalimat reads version {supported}; {fix}"
         )
-    missing = [key for key in REQUIRED_KEYS if _lookup(report, key) is _MISSING]
+    tree = OmegaConf.create(report)
+    missing = [key for key in REQUIRED_KEYS if OmegaConf.select(tree, key, default=_MISSING) is _MISSING]
     if missing:
         raise KalimatError(
             f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
             "docs/report_schema.md); re-run the training run to write a complete report"
         )
-    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_lookup(report, key))]
+    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_plain(OmegaConf.select(tree, key)))]
     if wrong:
         raise KalimatError(
             f"{file}: {', '.join(wrong)} have the wrong type for report schema version {version} "
             "(docs/report_schema.md); re-run the training run to write a valid report"
         )
     return report
+
+
+_MISSING = object()
+
+
+def _plain(value):
+    """A selected node as plain Python (lists and dicts), for the type checks."""
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
 def _is_number(value) -> bool:
@@ -178,34 +200,10 @@ def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
     return records
 
 
-_MISSING = object()
-
-
-def _lookup(report: dict, dotted: str):
-    """The value at a dotted key such as ``metrics.macro_f1``, or ``_MISSING``."""
-    node = report
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return _MISSING
-        node = node[key]
-    return node
-
-
-
 def _misclassified(predictions: list[dict]) -> list[dict]:
     """Wrong test predictions, most confident first; ``score`` is the probability of the wrong label."""
-    wrong = [
-        {
-            "article_id": record["article_id"],
-            "sentence_index": record["sentence_index"],
-            "text": record["text"],
-            "gold": record["gold"],
-            "pred": record["pred"],
-            "score": record["probs"][record["pred"]],
-        }
-        for record in predictions
-        if record["pred"] != record["gold"]
-    ]
+    keys = ("article_id", "sentence_index", "text", "gold", "label", "score")
+    wrong = [{key: record[key] for key in keys} for record in predictions if record["label"] != record["gold"]]
     return sorted(wrong, key=lambda r: (-r["score"], str(r["article_id"]), r["sentence_index"]))
 
 
@@ -288,7 +286,7 @@ def results_blocks(report: dict) -> list:
     return blocks
 
 
-def _report_blocks(report: dict, confusion_png: bytes) -> list:
+def _report_blocks(report: dict, confusion_png: bytes, reliability_png: bytes) -> list:
     model, dataset = report["model"], report["dataset"]
     parameters = f", {model['num_parameters']:,} parameters" if model.get("num_parameters") else ""
     blocks = [
@@ -300,6 +298,21 @@ def _report_blocks(report: dict, confusion_png: bytes) -> list:
         *results_blocks(report),
     ]
     metrics = report["metrics"]
+
+    served, calibration = report["served"], report["calibration"]
+    blocks.append(Heading("The served model"))
+    blocks.append(Paragraph(
+        f"The export as kalimat-predict serves it ({served['precision']} on {served['device']}): macro-F1 "
+        f"{served['macro_f1']:.3f} on the same {served['sentences']} test sentences; "
+        f"{served['label_agreement_with_fp32']:.1%} of its labels equal the fp32 model's above."
+    ))
+    blocks.append(Heading("Calibration"))
+    blocks.append(Paragraph(
+        f"Temperature {calibration['temperature']:.3f}, fitted on the validation sentences and stored in the export "
+        "(kalimat-predict applies it; a plain pipeline() call does not). Expected calibration error on the test "
+        f"sentences: {calibration['ece_before']:.3f} raw, {calibration['ece_after']:.3f} calibrated."
+    ))
+    blocks.append(Image("reliability", RELIABILITY_FILE, reliability_png))
 
     blocks.append(Heading("Confusion matrix"))
     blocks.append(Paragraph("Rows are gold labels, columns predictions."))
@@ -321,7 +334,7 @@ def _report_blocks(report: dict, confusion_png: bytes) -> list:
     blocks.append(Table(
         ["article", "sentence", "gold", "predicted", "score", "text"],
         [
-            [r["article_id"], r["sentence_index"], r["gold"], r["pred"], format_number(r["score"], 2), r["text"]]
+            [r["article_id"], r["sentence_index"], r["gold"], r["label"], format_number(r["score"], 2), r["text"]]
             for r in wrong
         ],
     ))

@@ -1,0 +1,53 @@
+"""python -m train.pretrain: a short real pretraining run, and fine-tuning from its export."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from tiny_models import seed_sentences
+
+from train.core.paths import ROOT
+from train.modeling.mini_model import train_wordpiece
+from train.modeling.pretraining import pack
+
+TINY = ("model.hidden_size=32", "model.num_hidden_layers=1", "model.num_attention_heads=2",
+        "model.intermediate_size=64", "model.vocab_size=500")
+
+
+def test_packing_fills_sequences_with_whole_sentences_article_by_article():
+    sentences = list(seed_sentences())
+    tokenizer = train_wordpiece(sentences, vocab_size=500, min_frequency=1, max_length=128)
+    articles = [sentences[:20], sentences[20:30]]
+    blocks = pack(articles, tokenizer, max_length=128)
+    assert all(len(b) <= 128 and b[0] == tokenizer.cls_token_id and b[-1] == tokenizer.sep_token_id for b in blocks)
+    inner = [token for b in blocks for token in b[1:-1] if token != tokenizer.sep_token_id]
+    expected = [t for article in articles for t in sum(tokenizer(article, add_special_tokens=False)["input_ids"], [])]
+    assert inner == expected  # every token once, in order (no sentence of these is cut)
+    first_of_second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
+    assert any(b[1:1 + len(first_of_second)] == first_of_second for b in blocks)  # an article starts a sequence
+    assert len(blocks) <= 30 / 2 and sum(len(b) for b in blocks) / (128 * len(blocks)) > 0.7  # packed, not padded
+
+
+@pytest.mark.slow
+def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, run_train):
+    command = [sys.executable, "-m", "train.pretrain", *TINY, "trainer.max_steps=3", "trainer.logging_steps=1",
+               "trainer.per_device_train_batch_size=8", "corpus.held_out=0.2", "run_name=pt",
+               f"corpus.sources=[{ROOT / 'seeds'}]",  # five articles: four train, one measures perplexity
+               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}"]
+    process = subprocess.run(command, cwd=tmp_path, env=train_env(), capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr[-3000:]
+    export = tmp_path / "models" / "pt"
+    assert (export / "model.safetensors").is_file() and (export / "tokenizer.json").is_file()
+    summary = json.loads((export / "pretraining.json").read_text())
+    assert summary["steps"] == 3 and summary["tokens_seen"] > 0
+    assert math.isfinite(summary["held_out_perplexity"]) and summary["held_out_perplexity"] > 1
+    assert summary["corpus"]["articles"] == 4 and summary["corpus"]["held_out_articles"] == 1
+    assert summary["corpus"]["hash"] in (export / "README.md").read_text()
+    assert list((tmp_path / "runs" / "pt" / "tensorboard").glob("events.out.tfevents.*"))
+
+    _, runs_dir, _ = run_train("data=seeds", "model=local", f"model.name_or_path={export}",
+                               "trainer.num_train_epochs=1", "run_name=ft")
+    report = json.loads((runs_dir / "ft" / "report.json").read_text())
+    assert report["model"]["name"] == "local" and report["model"]["name_or_path"] == str(export)

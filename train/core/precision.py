@@ -1,0 +1,68 @@
+"""Which device and numeric precision a job runs with: one policy for training and inference.
+
+``auto`` picks, by device:
+
+* NVIDIA GPU: bf16 where the GPU supports it, else fp16 (training under autocast with loss
+  scaling, inference with the model cast), for both stages;
+* CPU, training: fp32. The Trainer's bf16 autocast on CPU was never shown to keep the
+  learned labels, and CPU training here is small;
+* CPU, inference: bf16 on CPUs with AMX tiles (several times faster than fp32 there), int8
+  dynamic quantization on other x86 CPUs with PyTorch's int8 kernels, fp32 elsewhere.
+  ``train.inference.predictor`` has the measurements behind this.
+
+Explicit choices are checked against the device: fp16 needs a GPU, int8 runs on CPU and
+only for inference.
+"""
+
+import torch
+
+from .errors import KalimatError
+
+DEVICES = ("auto", "cpu", "cuda")
+TRAINING_PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+INFERENCE_PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device not in DEVICES:
+        raise KalimatError(f"unknown device {device!r}; use one of: {', '.join(DEVICES)}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise KalimatError("--device cuda: no CUDA GPU is available here; use --device cpu or auto")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def device_name(device: torch.device) -> str:
+    """``cpu`` or ``cuda:<GPU name>``, as reports record it."""
+    return f"cuda:{torch.cuda.get_device_name(device)}" if device.type == "cuda" else "cpu"
+
+
+def cpu_has_amx() -> bool:
+    """Whether this CPU has AMX tiles, which run bf16 matrix products several times faster than AVX-512."""
+    return getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+
+
+def cpu_has_int8_kernels() -> bool:
+    """Whether PyTorch has its x86 int8 kernels here (FBGEMM/oneDNN), which dynamic quantization needs to pay off."""
+    return "x86" in torch.backends.quantized.supported_engines
+
+
+def resolve_precision(setting: str, device: torch.device, training: bool, option: str) -> str:
+    """The concrete precision for ``setting`` on ``device``; ``option`` names the setting in errors."""
+    allowed = TRAINING_PRECISIONS if training else INFERENCE_PRECISIONS
+    if setting not in allowed:
+        raise KalimatError(f"{option}={setting}: unknown precision; use one of: {', '.join(allowed)}")
+    if setting == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        if training:
+            return "fp32"
+        if cpu_has_amx():
+            return "bf16"
+        return "int8" if cpu_has_int8_kernels() else "fp32"
+    if setting == "fp16" and device.type != "cuda":
+        raise KalimatError(f"{option}=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")
+    if setting == "int8" and device.type != "cpu":
+        raise KalimatError(f"{option}=int8 runs on CPU only; use bf16, fp16 or fp32 on a GPU")
+    return setting

@@ -1,0 +1,271 @@
+"""Masked-language-model pretraining on unlabeled news: a model that knows Indonesian before it learns roles.
+
+``python -m train.pretrain`` (config ``configs/pretrain.yaml``) reads unlabeled articles
+(by default all 1,445 IndoSum articles of ``data/corpus/indosum.jsonl.gz``; any folder or
+JSONL with ``corpus.sources=[...]``) through the project's own reader, cleaner and splitter,
+and trains a masked language model on them:
+
+* ``model=mini`` starts from scratch: its WordPiece vocabulary is trained on the whole
+  unlabeled corpus (never on the labeled sentences) and its weights are random;
+* ``model.name_or_path=<Hub id or folder>`` continues a pretrained checkpoint (domain-adaptive
+  pretraining of IndoBERT on a newsroom's own archive).
+
+Sentences are packed, article by article, into full ``trainer.max_length`` sequences, so no
+step is spent on padding; ``DataCollatorForLanguageModeling`` masks 15% of the tokens. A share
+of the articles (``corpus.held_out``) is kept out to measure perplexity. The export in
+``models/<run_name>/`` is a standard ``save_pretrained`` folder (safetensors) with a card of
+the corpus hash, steps, tokens seen, final loss and held-out perplexity, and
+``python -m train model=local model.name_or_path=models/<run_name>`` fine-tunes from it.
+"""
+
+import hashlib
+import json
+import math
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datasets
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+from transformers import (
+    AutoModelForMaskedLM,
+    BertForMaskedLM,
+    DataCollatorForLanguageModeling,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.integrations import TensorBoardCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from ..core.atomic import atomic_dir, write_json, write_text
+from ..core.errors import KalimatError
+from ..core.precision import device_name, resolve_device, resolve_precision
+from ..data.articles import expand_inputs, read_articles
+from ..data.preprocess import Preprocessor
+from ..reporting.render import Heading, Paragraph, Table, to_markdown
+from .mini_model import mini_config, train_wordpiece
+from .model_loader import ModelLoader
+
+SUMMARY_FILE = "pretraining.json"
+
+
+def ensure_pretrained(cfg: DictConfig) -> None:
+    """Run ``python -m train.pretrain`` once for a model config that names one (``model.pretrain``).
+
+    A finished pretraining (its export in ``models/``) is reused; a fresh clone runs it
+    first, in its own process with its own config, exactly as a user would.
+    """
+    spec = cfg.model.get("pretrain")
+    if spec is None or Path(cfg.model.name_or_path).is_dir():
+        return
+    print(f"{cfg.model.name_or_path} is missing: pretraining it first (python -m train.pretrain)")
+    command = [sys.executable, "-m", "train.pretrain", f"run_name={spec.run_name}",
+               f"paths.models_dir={cfg.paths.models_dir}", f"paths.runs_dir={cfg.paths.runs_dir}", *spec.overrides]
+    if subprocess.run(command).returncode != 0:
+        raise KalimatError(f"pretraining {spec.run_name} failed (see above); run it alone with: {' '.join(command[1:])}")
+
+
+def corpus_hash(sources: list[str]) -> str:
+    """Hash of the corpus files' bytes: the card names the exact text a model learned from."""
+    digest = hashlib.sha256()
+    for path, _ in expand_inputs(sources):
+        digest.update(path.read_bytes() if path is not None else b"<stdin>")
+    return digest.hexdigest()[:16]
+
+
+def corpus_articles(cfg: DictConfig) -> list[list[str]]:
+    """Every article of ``corpus.sources`` as its clean sentences; empty articles are left out."""
+    preprocessor = Preprocessor.from_config(cfg.cleaning)
+    skip = cfg.corpus.on_bad_file == "skip"
+    articles = []
+    for article in tqdm(read_articles(list(cfg.corpus.sources), skip_bad=skip), desc="reading corpus", unit=" articles"):
+        sentences, _ = preprocessor.article_sentences(article)
+        if sentences:
+            articles.append(sentences)
+    if len(articles) < 2:
+        raise KalimatError("corpus.sources: fewer than two articles with text; point it at a folder or JSONL of news")
+    return articles
+
+
+def pack(articles: list[list[str]], tokenizer, max_length: int) -> list[list[int]]:
+    """Token ids of whole sentences, article by article, packed into full ``[CLS] ... [SEP]`` sequences.
+
+    Sentences inside a sequence are separated by ``[SEP]``; an article starts a new
+    sequence, and a sentence too long for an empty sequence is cut.
+    """
+    room = max_length - 2
+    sequences = []
+    for sentences in articles:
+        current: list[int] = []
+        for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]:
+            ids = ids[: room - 1]
+            if current and len(current) + 1 + len(ids) > room:
+                sequences.append(current)
+                current = []
+            current = current + [tokenizer.sep_token_id] + ids if current else ids
+        if current:
+            sequences.append(current)
+    return [[tokenizer.cls_token_id, *ids, tokenizer.sep_token_id] for ids in sequences]
+
+
+class MaskedTokensTrainer(Trainer):
+    """Scores the language-model head on the masked tokens only.
+
+    ``BertForMaskedLM`` computes vocabulary logits for every token, although only the 15%
+    that are masked carry a loss; on a small model that head is a third of all the work.
+    Gathering the masked positions first gives the same loss for much less compute. Models
+    without a separate head (``cls`` for BERT, ``predictions`` for ALBERT) use the default loss.
+    """
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        unwrapped = self.accelerator.unwrap_model(model)
+        head = getattr(unwrapped, "cls", None) or getattr(unwrapped, "predictions", None)
+        if head is None or return_outputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        hidden = unwrapped.base_model(**inputs).last_hidden_state
+        masked = labels != -100
+        logits = head(hidden[masked])
+        return torch.nn.functional.cross_entropy(logits.float(), labels[masked])
+
+
+def _split_articles(articles: list[list[str]], held_out: float, seed: int):
+    if not 0 < held_out < 1:
+        raise KalimatError(f"corpus.held_out={held_out}: expected a fraction in (0, 1), e.g. 0.05")
+    order = list(range(len(articles)))
+    random.Random(seed).shuffle(order)
+    n_held = max(1, round(held_out * len(articles)))
+    held = set(order[:n_held])
+    return [a for i, a in enumerate(articles) if i not in held], [a for i, a in enumerate(articles) if i in held]
+
+
+def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]]):
+    max_length = cfg.trainer.max_length
+    if cfg.model.name_or_path is None:
+        sentences = [s for article in train_articles for s in article]
+        tokenizer = train_wordpiece(sentences, cfg.model.vocab_size, cfg.model.min_frequency, max_length)
+        set_seed(cfg.seed)
+        return BertForMaskedLM(mini_config(cfg.model, tokenizer, max_length)), tokenizer
+    loader = ModelLoader(cfg.model, max_length)
+    tokenizer = loader.tokenizer([s for article in train_articles[:50] for s in article])
+    set_seed(cfg.seed)
+    return loader.load(AutoModelForMaskedLM, use_safetensors=True), tokenizer
+
+
+def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
+    """Train, measure and export one masked language model; return its summary."""
+    set_seed(cfg.seed)
+    model_dir = Path(cfg.paths.models_dir) / run_dir.name
+    if model_dir.exists() and not cfg.train.resume:
+        raise KalimatError(f"{model_dir} already exists; choose another run_name or remove the folder")
+    device = resolve_device()
+    precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
+    train_articles, held_articles = _split_articles(corpus_articles(cfg), cfg.corpus.held_out, cfg.seed)
+    model, tokenizer = _model_and_tokenizer(cfg, train_articles)
+    max_length = min(cfg.trainer.max_length, model.config.max_position_embeddings)
+    train_blocks = pack(train_articles, tokenizer, max_length)
+    held_blocks = pack(held_articles, tokenizer, max_length)
+    print(f"{len(train_blocks)} training sequences of up to {max_length} tokens "
+          f"({sum(map(len, train_blocks)):,} tokens), {len(held_blocks)} held out")
+
+    t = cfg.trainer
+    args = TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.per_device_train_batch_size,
+        per_device_eval_batch_size=t.per_device_train_batch_size,
+        learning_rate=t.learning_rate,
+        warmup_steps=round(t.warmup_ratio * t.max_steps),
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        logging_steps=t.logging_steps,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=1,
+        eval_strategy="no",
+        report_to="none",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=device.type == "cpu",
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.corpus.mlm_probability, seed=cfg.seed)
+    trainer = MaskedTokensTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets.Dataset.from_dict({"input_ids": train_blocks}),
+        eval_dataset=datasets.Dataset.from_dict({"input_ids": held_blocks}),
+        data_collator=collator,
+        processing_class=tokenizer,
+        callbacks=[TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard")))],
+    )
+    checkpoint = get_last_checkpoint(args.output_dir) if cfg.train.resume and Path(args.output_dir).is_dir() else None
+    start = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=checkpoint)
+    seconds = time.perf_counter() - start
+    held_loss = trainer.evaluate()["eval_loss"]
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    tokens = trainer.state.global_step * t.per_device_train_batch_size * sum(map(len, train_blocks)) / len(train_blocks)
+    summary = {
+        "run_name": run_dir.name,
+        "model": cfg.model.name_or_path or "mini (from scratch)",
+        "corpus": {"sources": [str(s) for s in cfg.corpus.sources], "hash": corpus_hash(list(cfg.corpus.sources)),
+                   "articles": len(train_articles), "held_out_articles": len(held_articles),
+                   "training_tokens": sum(map(len, train_blocks))},
+        "steps": trainer.state.global_step,
+        "tokens_seen": round(tokens),
+        "final_loss": losses[-1] if losses else output.training_loss,
+        "held_out_loss": held_loss,
+        "held_out_perplexity": math.exp(held_loss),
+        "train_seconds": seconds,
+        "tokens_per_second": round(tokens / seconds) if checkpoint is None else None,
+        "precision": precision,
+        "device": device_name(device),
+        "settings": OmegaConf.to_container(cfg.trainer, resolve=True),
+    }
+    export(trainer.model, tokenizer, cfg, summary, model_dir)
+    write_json(run_dir / SUMMARY_FILE, summary)
+    print(f"\nheld-out perplexity {summary['held_out_perplexity']:.1f} after {summary['steps']} steps "
+          f"({summary['tokens_seen']:,} tokens, {summary['tokens_per_second'] or '-'} tokens/s)\nmodel: {model_dir}")
+    return summary
+
+
+def export(model, tokenizer, cfg: DictConfig, summary: dict, model_dir: Path) -> None:
+    """The pretrained model as a ``save_pretrained`` folder with its card, written atomically."""
+    with atomic_dir(model_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        Preprocessor.from_config(cfg.cleaning).save(tmp)
+        write_json(tmp / SUMMARY_FILE, summary)
+        write_text(tmp / "README.md", model_card(summary, model_dir))
+
+
+def model_card(summary: dict, model_dir: Path) -> str:
+    corpus = summary["corpus"]
+    blocks = [
+        Heading(f"{summary['run_name']}: a masked language model of Indonesian news", 1),
+        Paragraph(f"Pretrained by kalimat ({summary['model']}) with masked-language modelling on "
+                  f"{corpus['articles']} articles ({corpus['training_tokens']:,} tokens) of {', '.join(corpus['sources'])}, "
+                  f"corpus hash {corpus['hash']}. It is a starting point for fine-tuning, not a sentence classifier: "
+                  f"python -m train model=local model.name_or_path=models/{model_dir.name}"),
+        Table(["measure", "value"], [
+            ["steps", summary["steps"]],
+            ["tokens seen", f"{summary['tokens_seen']:,}"],
+            ["final training loss", f"{summary['final_loss']:.3f}"],
+            ["held-out loss", f"{summary['held_out_loss']:.3f}"],
+            ["held-out perplexity", f"{summary['held_out_perplexity']:.1f} ({corpus['held_out_articles']} articles)"],
+            ["tokens per second", summary["tokens_per_second"] or "-"],
+            ["precision, device", f"{summary['precision']}, {summary['device']}"],
+        ]),
+        Paragraph("Settings: " + json.dumps(summary["settings"], sort_keys=True)),
+    ]
+    return "---\nlanguage: id\nlibrary_name: transformers\npipeline_tag: fill-mask\ntags:\n- kalimat\n---\n\n" + to_markdown(blocks)
