@@ -61,6 +61,7 @@ def test_missing_path_fails_before_reading_anything(tmp_path):
 
 BAD_INPUTS = [  # (file name, content, what the error says, articles still read with skip_bad)
     ("bin.txt", b"\x89PNG\x00\x00\x01", "binary", []),
+    ("late-nul.txt", b"Kalimat biasa. " * 1000 + b"\x00", "binary", []),  # past the first 8 KB
     ("latin.txt", "Bogotá".encode("latin-1"), "UTF-8", []),
     ("c.jsonl", b'{"id": "a", "text": "Satu."}\n{"id": "b", "text": \n{"id": "c", "text": "Dua."}\n',
      r"c\.jsonl:2: malformed JSON", ["a", "c"]),
@@ -81,7 +82,9 @@ def test_bad_input_is_named_or_skipped(tmp_path, name, content, message, kept):
 @pytest.mark.parametrize(
     "line, message",
     [('["a"]', "object with an"), ('{"text": "x"}', "object with an"), ('{"id": "a"}', "needs a"),
-     ('{"id": "a", "sentences": [1]}', "list of strings")],
+     ('{"id": "a", "sentences": [1]}', "list of strings"),
+     ('{"id": "a\\nb", "text": "x"}', "line break or control character"),
+     ('{"id": "a", "text": "x", "sentences": ["y"]}', 'both "text" and "sentences"')],
 )
 def test_jsonl_records_of_the_wrong_shape(tmp_path, line, message):
     path = tmp_path / "d.jsonl"

@@ -225,3 +225,12 @@ def test_cli_reports_one_line_error_and_exit_2(tmp_path):
         "error: data.on_bad_file='maybe'; use fail or skip"
     ]
     assert not any(tmp_path.iterdir())
+
+
+def test_a_dataset_built_with_another_label_order_is_refused(tmp_path):
+    out = build_dataset(dataset_cfg(tmp_path))
+    metadata = json.loads((out / "metadata.json").read_text())
+    metadata["labels"] = list(reversed(metadata["labels"]))
+    (out / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(KalimatError, match="built with the labels .*; rebuild it with python -m train.dataset"):
+        load_processed(out)

@@ -353,6 +353,22 @@ def test_bad_input_stops_the_run_before_any_output_or_is_skipped(capsys, model_d
     assert f"warning: skipped: {bad}" in err
 
 
+def test_an_input_without_articles_is_an_error_like_an_empty_folder(capsys, model_dir, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    out, err = predict(capsys, "--model", model_dir, "--output", tmp_path / "out.jsonl", empty, expect_exit=2)
+    assert f"{empty}: no articles to label" in error_line(err) and out == ""
+    assert sorted(os.listdir(tmp_path)) == ["empty.jsonl"]
+
+
+def test_duplicate_ids_are_reported(capsys, model_dir, tmp_path):
+    source = tmp_path / "dup.jsonl"
+    source.write_text('{"id": 7, "text": "Satu kalimat."}\n{"id": "7", "text": "Dua kalimat."}\n', encoding="utf-8")
+    out, err = predict(capsys, "--model", model_dir, source)
+    assert [r["article_id"] for r in records(out)] == ["7", "7"]
+    assert f"warning: {source}:2: article id '7' was used before ({source}:1)" in err
+
+
 def test_empty_article_is_reported_not_fatal(capsys, model_dir, tmp_path):
     (tmp_path / "a.txt").write_text("Satu kalimat.", encoding="utf-8")
     (tmp_path / "b.txt").write_text("  \n\n ", encoding="utf-8")

@@ -2,6 +2,10 @@
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from tiny_models import TINY_MINI
@@ -17,13 +21,17 @@ SETTINGS = (
 
 
 def _interrupt(run_dir, models_dir):
-    """Make the finished run look killed during the first epochs of its last fold."""
+    """Make the finished run look killed during the first epochs of its last fold, while saving a checkpoint."""
     checkpoints = run_dir / "checkpoints"
     last_fold = sorted(p for p in checkpoints.glob("fold-*"))[-1]
     (last_fold / "result.json").unlink()
     first, *later = sorted(last_fold.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     for path in later:
         shutil.rmtree(path)
+    # killed while the next checkpoint was being written: only its config.json made it to disk
+    half_written = last_fold / "checkpoint-999"
+    half_written.mkdir()
+    shutil.copy(first / "config.json", half_written / "config.json")
     shutil.rmtree(checkpoints / "final")
     for name in ("report.json", "report.md", "predictions.jsonl", "cv_predictions.jsonl"):
         (run_dir / name).unlink()
@@ -83,3 +91,23 @@ def test_a_finished_run_is_not_replaced_unless_asked(run_train):
     assert (models_dir / "twice" / "model.safetensors").read_bytes() == weights
     run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", "train.overwrite=true")
     assert json.loads((runs_dir / "twice" / "report.json").read_text())["hyperparameters"]["seed"] == 7
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_path, train_env, processed_dir):
+    command = [sys.executable, "-m", "train", *TINY_MINI, "trainer.num_train_epochs=200", "run_name=stopped",
+               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
+               f"paths.processed_dir={processed_dir}"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    checkpoints = tmp_path / "runs" / "stopped" / "checkpoints" / "final"
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    assert last.startswith(f"error: interrupted; the checkpoints in {tmp_path / 'runs' / 'stopped' / 'checkpoints'} "
+                           "are kept, continue with: python -m train ")
+    assert last.endswith("run_name=stopped train.resume=true") and "Traceback" not in stderr

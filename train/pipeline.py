@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from .core import paths
 from .core.atomic import write_text
 from .core.distributed import process_state
-from .core.errors import KalimatError, exit_on_error
+from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.labels import LABELS
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
@@ -61,6 +61,15 @@ def run(cfg: DictConfig) -> float | None:
     except KalimatError:
         discard_empty_run_dir(run_dir)
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C: one line saying what was kept and how to go on, not a traceback.
+        if (run_dir / "checkpoints").is_dir():
+            overrides = " ".join(o for o in HydraConfig.get().overrides.task
+                                 if not o.startswith(("train.resume", "run_name=")))
+            raise Interrupted(f"interrupted; the checkpoints in {run_dir / 'checkpoints'} are kept, continue with: "
+                               f"python -m train {overrides} run_name={run_dir.name} train.resume=true") from None
+        discard_empty_run_dir(run_dir)
+        raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
     if report is None:  # not the main process of a multi-process launch
         return None
     value = OmegaConf.select(OmegaConf.create(report), cfg.optimized_metric)

@@ -12,6 +12,14 @@ import sys
 class KalimatError(Exception):
     """A problem with the user's input or environment that the user can fix."""
 
+    exit_code = 2
+
+
+class Interrupted(KalimatError):
+    """Ctrl-C: the message says what was kept and how to continue; exit status 130, as for SIGINT."""
+
+    exit_code = 130
+
 
 def exit_on_error(func):
     @functools.wraps(func)
@@ -20,6 +28,6 @@ def exit_on_error(func):
             return func(*args, **kwargs)
         except KalimatError as err:
             print(f"error: {err}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(err.exit_code)
 
     return wrapper

@@ -58,7 +58,7 @@ def decode_text(data: bytes, name: str) -> str:
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadInput(f"{name}: UTF-16 text; re-save it as UTF-8")
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere: a NUL past the start would otherwise reach the output
         raise BadInput(f"{name}: looks like a binary file, not text; give UTF-8 text files only")
     try:
         text = data.decode("utf-8-sig")
@@ -81,6 +81,10 @@ def _article_from_json(line: str, source: str) -> Article:
     if isinstance(article_id, bool) or not isinstance(article_id, (str, int)) or article_id == "":
         raise BadInput(f'{source}: "id" must be a non-empty string or a whole number; fix the line')
     article_id = str(article_id)
+    if any(ord(c) < 32 for c in article_id):  # a newline in an id would break CSV output and its resume
+        raise BadInput(f'{source}: "id" holds a line break or control character; fix the line')
+    if isinstance(record.get("sentences"), list) and "text" in record:
+        raise BadInput(f'{source}: has both "text" and "sentences"; keep one (raw text, or sentences already split)')
     meta = {"outlet": record.get("source"), "category": record.get("category")}
     meta = {key: value for key, value in meta.items() if isinstance(value, str)}
     if isinstance(record.get("sentences"), list):

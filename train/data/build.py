@@ -23,6 +23,7 @@ import datasets
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from ..core import labels as labels_module
 from ..core import paths  # also registers the ${kalimat_root:} resolver
 from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
@@ -114,6 +115,7 @@ def input_fingerprint(cfg: DictConfig) -> str:
     files = [path for path, _ in expand_inputs(inputs) if path is not None]
     files += [Path(path) for path in _sources(cfg.data, "annotations")]
     files += [Path(__file__).with_name(f"{name}.py") for name in _CODE]
+    files.append(Path(labels_module.__file__))  # the label order decides what the stored integers mean
     for file in files:
         digest.update(str(file).encode())
         digest.update(file.read_bytes() if file.is_file() else b"<missing>")
@@ -371,7 +373,12 @@ def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
     path = Path(path)
     if not (path / "metadata.json").is_file():
         raise KalimatError(f"{path}: no dataset here; build it with python -m train.dataset")
-    return datasets.load_from_disk(str(path / "dataset_dict")), json.loads((path / "metadata.json").read_text())
+    metadata = json.loads((path / "metadata.json").read_text())
+    if metadata.get("labels") != list(LABELS):
+        # Labels are stored as integers: another order would silently swap their meaning.
+        raise KalimatError(f"{path}: built with the labels {metadata.get('labels')}, not {list(LABELS)}; "
+                           "rebuild it with python -m train.dataset")
+    return datasets.load_from_disk(str(path / "dataset_dict")), metadata
 
 
 @exit_on_error

@@ -431,9 +431,14 @@ def write_results(results: Iterable[ArticleResult], args, resume_length: int, su
                                               encoding="utf-8", newline=""))
         writer = WRITERS[args.format](handle, header=not resume_length)
         page = HtmlWriter(stack.enter_context(atomic_file(args.html)), model=str(args.model)) if args.html else None
+        seen: dict[str, str] = {}
         for result in results:
             if not result.records:
                 warn(f"{result.source}: article {result.article_id!r} is empty after cleaning; no sentences labeled")
+            if result.article_id in seen:  # 7 and "7" too: both become the id "7"
+                warn(f"{result.source}: article id {result.article_id!r} was used before ({seen[result.article_id]}); "
+                     "their records share it, give every article a unique id")
+            seen.setdefault(result.article_id, result.source)
             if not result.resumed:
                 writer.write(result)
                 handle.flush()
@@ -457,6 +462,8 @@ def run(args, state) -> None:
     summary = Summary()
     main_process = state.is_main_process
     total = count_articles(args.inputs, args.skip_bad) if main_process else None
+    if total == 0:  # like an empty folder: reading nothing must not look like success
+        raise KalimatError(f"{' '.join(map(str, args.inputs))}: no articles to label; check the input files")
     preprocessor = Preprocessor.load(args.model)
     device = resolve_device(args.device)
     if state.num_processes > 1 and device.type == "cuda":

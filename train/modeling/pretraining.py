@@ -41,7 +41,6 @@ from transformers import (
     set_seed,
 )
 from transformers.integrations import TensorBoardCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from ..core.atomic import atomic_dir, write_json, write_text
 from ..core.errors import KalimatError
@@ -51,6 +50,7 @@ from ..data.preprocess import Preprocessor
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .mini_model import mini_config, train_wordpiece
 from .model_loader import ModelLoader
+from .training import last_complete_checkpoint
 
 SUMMARY_FILE = "pretraining.json"
 
@@ -208,7 +208,7 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
         processing_class=tokenizer,
         callbacks=[TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard")))],
     )
-    checkpoint = get_last_checkpoint(args.output_dir) if cfg.train.resume and Path(args.output_dir).is_dir() else None
+    checkpoint = last_complete_checkpoint(Path(args.output_dir)) if cfg.train.resume else None
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - start

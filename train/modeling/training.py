@@ -30,7 +30,6 @@ from transformers import (
     set_seed,
 )
 from transformers.integrations import TensorBoardCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from ..core.atomic import write_json
 from ..core.distributed import process_state
@@ -265,7 +264,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
         compute_loss_func=WeightedCrossEntropy(class_weights(list(phase.train["label"]), cfg.trainer.class_weights)),
         callbacks=callbacks,
     )
-    checkpoint = get_last_checkpoint(str(phase_dir)) if resume and phase_dir.is_dir() else None
+    checkpoint = last_complete_checkpoint(phase_dir) if resume else None
     if checkpoint:
         state.print(f"{phase.name}: resuming from {checkpoint}")
     output = trainer.train(resume_from_checkpoint=checkpoint)
@@ -318,6 +317,22 @@ def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Datas
         "bins_after": reliability(calibrated, gold),
     }
     return records, calibration, seconds
+
+
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest ``checkpoint-N`` the Trainer finished writing, or ``None``.
+
+    The Trainer writes ``trainer_state.json`` last, after weights, optimizer and random
+    states, so a checkpoint without it was cut short (a kill during the save) and resuming
+    from it would fail: it is passed over for the one before.
+    """
+    if not folder.is_dir():
+        return None
+    checkpoints = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    for checkpoint in sorted(checkpoints, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
+        if (checkpoint / "trainer_state.json").is_file():
+            return str(checkpoint)
+    return None
 
 
 def remove_checkpoints(run_dir: Path) -> None:
