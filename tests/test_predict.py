@@ -13,7 +13,7 @@ import torch
 from inference_fixtures import SEEDS, model_dir  # noqa: F401 (model_dir is a fixture)
 
 from train.core.labels import LABELS
-from train.inference.predict import main
+from train.inference.predict import main, provenance
 from train.inference.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,7 +153,7 @@ def _luminance(colour: str) -> float:
 
 def test_page_colours_keep_text_readable():
     """WCAG contrast of the page's text (#111) on every label's background, and borders that stand out."""
-    from train.inference.predict import COLOURS
+    from train.inference.predict import provenance, COLOURS
 
     text = _luminance("#111111")
     for light, dark in COLOURS.values():
@@ -200,6 +200,21 @@ def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_pat
                      "--chunk-sentences", "1", SEEDS)
     assert output.read_text() == clean.read_text()
     assert "(0 empty, 4 resumed)" in err  # a finished output: only its last article is labeled again
+
+
+def test_resume_with_another_model_or_precision_is_refused(capsys, model_dir, tmp_path, jsonl):
+    output = tmp_path / "out.jsonl"
+    predict(capsys, "--model", model_dir, "--precision", "fp32", "--output", output, jsonl)
+    assert not Path(f"{output}.partial.json").exists()  # a finished output needs no sidecar
+    # as if killed: the partial output and the sidecar naming what made it
+    output.rename(f"{output}.partial")
+    Path(f"{output}.partial.json").write_text(json.dumps(provenance(model_dir, "fp32")))
+    _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--output", output, "--resume", jsonl,
+                     expect_exit=2)
+    assert f"labeled by {model_dir.resolve()} at precision fp32, not by {model_dir.resolve()} at int8" in error_line(err)
+    _, err = predict(capsys, "--model", model_dir, "--precision", "fp32", "--output", output, "--resume", jsonl)
+    assert f"model {model_dir.resolve()}, weights sha256" in err
+    assert output.exists() and not Path(f"{output}.partial").exists() and not Path(f"{output}.partial.json").exists()
 
 
 def test_resume_with_other_inputs_is_refused(capsys, model_dir, tmp_path, jsonl):

@@ -29,6 +29,7 @@ How a run goes:
 
 import argparse
 import csv
+import hashlib
 import html
 import json
 import os
@@ -47,7 +48,7 @@ from accelerate.utils import broadcast_object_list
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from ..core.atomic import atomic_file
+from ..core.atomic import atomic_file, write_json
 from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import DEFINITIONS, LABELS
@@ -346,6 +347,35 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
         yield current
 
 
+def provenance(model_dir: Path, precision: str) -> dict:
+    """What made an output: the model folder, a hash of its weights, the precision."""
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in Path(model_dir).glob("model*.safetensors")):
+        with open(Path(model_dir) / name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return {"model": str(Path(model_dir).resolve()), "weights_sha256": digest.hexdigest(), "precision": precision}
+
+
+def sidecar_path(output: Path) -> Path:
+    """``FILE.partial.json``: the provenance of ``FILE.partial``, so a resume cannot mix two models."""
+    return output.with_name(output.name + ".partial.json")
+
+
+def check_resume_provenance(output: Path, made_by: dict) -> None:
+    sidecar = sidecar_path(output)
+    if not partial_path(output).exists() or not sidecar.exists():
+        return
+    before = json.loads(sidecar.read_text(encoding="utf-8"))
+    changed = [key for key in ("weights_sha256", "precision") if before.get(key) != made_by[key]]
+    if changed:
+        raise KalimatError(
+            f"--resume: {partial_path(output)} was labeled by {before.get('model')} at precision {before.get('precision')}, "
+            f"not by {made_by['model']} at {made_by['precision']}; resume with the same --model and --precision, "
+            "or start over without --resume"
+        )
+
+
 def prepare_resume(output: Path, fmt: str) -> tuple[int, list[str]]:
     """Make ``output``'s partial file hold only complete articles; return its length and their ids.
 
@@ -399,13 +429,14 @@ class Summary:
         self.labeled += 0 if result.resumed else len(result.records)
         self.counts.update(r["label"] for r in result.records)
 
-    def line(self, predictor: Predictor, processes: int) -> str:
+    def line(self, predictor: Predictor, processes: int, made_by: dict) -> str:
         seconds = time.perf_counter() - self.start
         return (
             f"summary: {_plural(self.articles, 'article')} ({self.empty} empty, {self.resumed} resumed), "
             f"{_plural(sum(self.counts.values()), 'sentence')}: {_format_counts(self.counts)}; "
             f"{self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
-            f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''})"
+            f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''}; "
+            f"model {made_by['model']}, weights sha256 {made_by['weights_sha256'][:12]})"
         )
 
 
@@ -449,6 +480,7 @@ def write_results(results: Iterable[ArticleResult], args, resume_length: int, su
             page.close(summary.counts)
     if args.output is not None:
         os.replace(partial_path(args.output), args.output)
+        sidecar_path(args.output).unlink(missing_ok=True)
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
@@ -473,8 +505,12 @@ def run(args, state) -> None:
     resume_length, done_ids, shard_dir = 0, [], None
     if main_process and args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)  # only now that input and model are checked
+    made_by = provenance(args.model, predictor.precision)
     if main_process and args.resume:
+        check_resume_provenance(args.output, made_by)
         resume_length, done_ids = prepare_resume(args.output, args.format)
+    if main_process and args.output is not None:
+        write_json(sidecar_path(args.output), made_by)
     if state.num_processes > 1:
         if main_process:
             shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.output.parent if args.output else None)
@@ -503,7 +539,7 @@ def run(args, state) -> None:
         if shard_dir and main_process:
             shutil.rmtree(shard_dir, ignore_errors=True)
     if main_process:
-        print(summary.line(predictor, state.num_processes), file=sys.stderr)
+        print(summary.line(predictor, state.num_processes, made_by), file=sys.stderr)
 
 
 @exit_on_error
