@@ -7,7 +7,7 @@ follows the schema exactly as training would write it.
 import random
 
 from train.core.labels import LABELS
-from train.reporting.evaluation import compute_metrics, scored, summarize_cv
+from train.reporting.evaluation import scored, summarize_cv
 from train.reporting.report import assemble_report, environment_info, write_run_report
 
 CONTENT_HASH = "3f9a0c51d2e84b7a9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d"
@@ -82,17 +82,8 @@ def write_run(run_dir, gold, pred, *, run_name=None, texts=None, cv_gold=None, c
     cv_records = cv = None
     if cv_gold is not None:
         cv_records = prediction_records(cv_gold, cv_pred, fold=True)
-        cv = summarize_cv(_per_fold(cv_records), cv_gold, cv_pred, seed=0)
+        cv = summarize_cv(cv_records, seed=0)
     fields = make_report(run_name or run_dir.name, gold, pred, cv=cv, **report_options)
     records = prediction_records(gold, pred, texts)
     write_run_report(run_dir, assemble_report(fields, records, cv_records), records, cv_records)
     return run_dir
-
-
-def _per_fold(records: list[dict]) -> list[dict]:
-    per_fold = []
-    for fold in sorted({r["fold"] for r in records}):
-        in_fold = [r for r in records if r["fold"] == fold]
-        metrics = compute_metrics([r["gold"] for r in in_fold], [r["label"] for r in in_fold])
-        per_fold.append({**metrics, "fold": fold, "articles": sorted({r["article_id"] for r in in_fold})})
-    return per_fold

@@ -85,10 +85,12 @@ def test_bootstrap_equals_scoring_each_resample_directly():
 
 def test_summarize_cv():
     gold, pred = random_labels(80, seed=4), random_labels(80, seed=5)
-    per_fold = [compute_metrics(gold[i::2], pred[i::2]) for i in range(2)]
-    cv = summarize_cv(per_fold, gold, pred, seed=0)
-    scores = [fold["macro_f1"] for fold in per_fold]
-    assert cv["folds"] == 2
+    records = [{"article_id": f"a{i // 8}", "gold": g, "label": p, "fold": i % 2}
+               for i, (g, p) in enumerate(zip(gold, pred))]
+    cv = summarize_cv(records, seed=0)
+    scores = [macro_f1(gold[i::2], pred[i::2]) for i in range(2)]
+    assert cv["folds"] == 2 and [f["macro_f1"] for f in cv["per_fold"]] == pytest.approx(scores)
+    assert cv["per_fold"][0]["articles"] == sorted({f"a{i // 8}" for i in range(0, 80, 2)})
     # One estimate: the pooled out-of-fold macro-F1, not the mean of the folds' scores.
     assert cv["macro_f1"] == macro_f1(gold, pred) != pytest.approx(sum(scores) / 2)
     assert cv["macro_f1_interval"] == macro_f1_interval(gold, pred, seed=0)

@@ -153,7 +153,7 @@ def _luminance(colour: str) -> float:
 
 def test_page_colours_keep_text_readable():
     """WCAG contrast of the page's text (#111) on every label's background, and borders that stand out."""
-    from train.inference.predict import provenance, COLOURS
+    from train.inference.predict import COLOURS
 
     text = _luminance("#111111")
     for light, dark in COLOURS.values():

@@ -14,6 +14,7 @@ from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.build import load_processed
 from train.inference.predictor import Predictor, label_agreement
+from train.modeling.training import windows
 from train.pipeline import check_config
 from train.reporting.evaluation import macro_f1
 
@@ -82,7 +83,8 @@ def test_the_served_model_is_scored_and_calibrated(mini_cv_run, processed_dir):
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     test = load_processed(processed_dir / "seeds")[0]["test"]
     predictor = Predictor(model_dir)  # --precision auto, as kalimat-predict serves it
-    served = [p.label for p in predictor.predict(list(test["text"]))]
+    served = [p.label for p in predictor.predict(list(test["text"]), windows(test, predictor.tokenizer, predictor.context))]
+    assert predictor.context == "neighbours"  # the default, recorded in the export
     fp32 = [json.loads(line)["label"] for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert report["served"]["precision"] == predictor.precision
     assert report["served"]["macro_f1"] == pytest.approx(macro_f1([LABELS[i] for i in test["label"]], served))

@@ -39,7 +39,7 @@ from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
 from .reporting.baselines import baseline_predictions
-from .reporting.evaluation import compute_metrics, macro_f1, scored, summarize_cv
+from .reporting.evaluation import macro_f1, scored, summarize_cv
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
 
 CONFIG_FILE = "config.yaml"
@@ -239,14 +239,8 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
 
     cv = None
     if folds:
-        per_fold = []
-        for phase, fold in folds:
-            fold_gold = [r["gold"] for r in fold.predictions]
-            fold_pred = [r["label"] for r in fold.predictions]
-            per_fold.append(compute_metrics(fold_gold, fold_pred) | {"fold": phase.fold, "articles": phase.test_articles})
-        oof = [r for _, fold in folds for r in fold.predictions]
-        oof_gold = [r["gold"] for r in oof]
-        cv = summarize_cv(per_fold, oof_gold, [r["label"] for r in oof], seed=seed)
+        cv = summarize_cv(cv_predictions, seed=seed)
+        oof_gold = [r["gold"] for r in cv_predictions]
         # The baselines' out-of-fold labels, pooled in the same order: one estimate, comparable with cv.macro_f1.
         fold_baselines = [_baselines(phase, seed) for phase, _ in folds]
         for name, scores in baselines.items():

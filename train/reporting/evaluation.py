@@ -86,21 +86,29 @@ def scored(gold: Sequence[str], pred: Sequence[str], seed: int) -> dict:
     return compute_metrics(gold, pred) | {"macro_f1_interval": macro_f1_interval(gold, pred, seed=seed)}
 
 
-def summarize_cv(per_fold: list[dict], oof_gold: Sequence[str], oof_pred: Sequence[str], seed: int) -> dict:
-    """The report's ``cv`` object from the per-fold *Metrics* and the pooled out-of-fold predictions.
+def summarize_cv(records: Sequence[dict], seed: int) -> dict:
+    """The report's ``cv`` object from the out-of-fold prediction records (each with ``fold``).
 
     One estimate, one interval: ``macro_f1`` is the macro-F1 of the pooled out-of-fold
     predictions (every labeled sentence predicted once, by the fold that did not train on
     it) and ``macro_f1_interval`` its bootstrap interval over those same sentences.
-    ``macro_f1_fold_sd`` only shows how much single folds scatter around it.
+    ``per_fold`` holds each fold's *Metrics* with its ``articles``, and ``macro_f1_fold_sd``
+    only shows how much single folds scatter around the estimate.
     """
-    if len(per_fold) < 2:
-        raise ValueError(f"cross-validation needs at least 2 folds, got {len(per_fold)}")
+    folds = sorted({record["fold"] for record in records})
+    if len(folds) < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {len(folds)}")
+    per_fold = []
+    for fold in folds:
+        rows = [record for record in records if record["fold"] == fold]
+        metrics = compute_metrics([r["gold"] for r in rows], [r["label"] for r in rows])
+        per_fold.append(metrics | {"fold": fold, "articles": sorted({str(r["article_id"]) for r in rows})})
+    gold, pred = [r["gold"] for r in records], [r["label"] for r in records]
     return {
         "folds": len(per_fold),
         "per_fold": per_fold,
-        "macro_f1": macro_f1(oof_gold, oof_pred),
-        "macro_f1_interval": macro_f1_interval(oof_gold, oof_pred, seed=seed),
+        "macro_f1": macro_f1(gold, pred),
+        "macro_f1_interval": macro_f1_interval(gold, pred, seed=seed),
         "macro_f1_fold_sd": statistics.stdev(fold["macro_f1"] for fold in per_fold),
     }
 
