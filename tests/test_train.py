@@ -57,6 +57,10 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     low, high = report["metrics"]["macro_f1_interval"]
     assert 0 <= low <= high <= 1
     assert set(report["baselines"]) == {"majority", "weak_rules", "tfidf_logreg"}
+    for scores in report["baselines"].values():  # the model tested against each baseline on the same sentences
+        paired = scores["paired"]
+        assert paired["delta"] == pytest.approx(report["metrics"]["macro_f1"] - scores["macro_f1"])
+        assert paired["verdict"] in ("better", "worse", "no significant difference")
     assert report["timing"]["train_samples_per_second"] > 0
 
     cv = report["cv"]

@@ -39,7 +39,7 @@ from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
 from .reporting.baselines import baseline_predictions
-from .reporting.evaluation import macro_f1, scored, summarize_cv
+from .reporting.evaluation import macro_f1, paired_comparison, scored, summarize_cv
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
 
 CONFIG_FILE = "config.yaml"
@@ -235,7 +235,11 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
     gold = [r["gold"] for r in result.predictions]
     pred = [r["label"] for r in result.predictions]
     metrics = scored(gold, pred, seed)
-    baselines = {name: scored(gold, labels, seed) for name, labels in _baselines(final, seed).items()}
+    # Each baseline scored like the model, and the model tested against it on the same sentences.
+    baselines = {
+        name: scored(gold, labels, seed) | {"paired": paired_comparison(gold, labels, pred)}
+        for name, labels in _baselines(final, seed).items()
+    }
 
     cv = None
     if folds:

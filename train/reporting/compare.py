@@ -42,19 +42,14 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.stats import binomtest, chi2
 
 from ..core.atomic import atomic_file, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
-from .evaluation import bootstrap_macro_f1, macro_f1
+from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
 from .report import REPORT_FILE, RUN_FILES, load_predictions, load_report
 
-ALPHA = 0.05
-N_RESAMPLES = 1000
-SEED = 0
-EXACT_MCNEMAR_BELOW = 25
 PREDICTION_SETS = {"cv": "cross-validation out-of-fold (pooled)", "test": "test split"}
 
 
@@ -232,33 +227,7 @@ def paired_test(baseline: Run, run: Run) -> PairedTest:
         reason = "evaluated on different sentences than the baseline (prediction keys or gold labels differ)"
         return PairedTest(run, reason=reason)
     gold, base_pred, run_pred = aligned
-
-    scores = bootstrap_macro_f1(gold, [base_pred, run_pred], seed=SEED, n_resamples=N_RESAMPLES)
-    differences = scores[:, 1] - scores[:, 0]
-    delta = macro_f1(gold, run_pred) - macro_f1(gold, base_pred)
-    # Two-sided percentile-bootstrap p-value, with the +1 that keeps it from claiming p = 0.
-    extreme = min(np.sum(differences <= 0), np.sum(differences >= 0))
-    bootstrap_p = min(1.0, 2 * (extreme + 1) / (N_RESAMPLES + 1))
-
-    base_right = np.array(gold) == np.array(base_pred)
-    run_right = np.array(gold) == np.array(run_pred)
-    fixed = int(np.sum(~base_right & run_right))
-    broken = int(np.sum(base_right & ~run_right))
-    mcnemar_p, method = _mcnemar(fixed, broken)
-
-    significant = bootstrap_p < ALPHA and mcnemar_p < ALPHA
-    if significant and delta > 0 and fixed > broken:
-        verdict = "better"
-    elif significant and delta < 0 and fixed < broken:
-        verdict = "worse"
-    else:
-        verdict = "no significant difference"
-    low, high = np.percentile(differences, [2.5, 97.5])
-    return PairedTest(
-        run, split=split, num_sentences=len(gold), delta=delta, delta_interval=[float(low), float(high)],
-        bootstrap_p=bootstrap_p, fixed=fixed, broken=broken, mcnemar_p=mcnemar_p, mcnemar_method=method,
-        verdict=verdict,
-    )
+    return PairedTest(run, split=split, num_sentences=len(gold), **paired_comparison(gold, base_pred, run_pred))
 
 
 def _common_predictions(baseline: Run, run: Run):
@@ -288,16 +257,6 @@ def _align(base_records: list[dict], run_records: list[dict]):
     if any(base[key]["gold"] != other[key]["gold"] for key in keys):
         return None
     return [base[k]["gold"] for k in keys], [base[k]["label"] for k in keys], [other[k]["label"] for k in keys]
-
-
-def _mcnemar(fixed: int, broken: int) -> tuple[float, str]:
-    disagreements = fixed + broken
-    if disagreements == 0:
-        return 1.0, "no disagreements"
-    if disagreements < EXACT_MCNEMAR_BELOW:
-        return float(binomtest(fixed, disagreements, 0.5).pvalue), "exact"
-    statistic = (abs(fixed - broken) - 1) ** 2 / disagreements
-    return float(chi2.sf(statistic, df=1)), "chi-square"
 
 
 def comparison_blocks(runs: list[Run], baseline: Run, different: list[Run], tests: list[PairedTest]) -> list:

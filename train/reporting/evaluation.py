@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import binomtest, chi2
 
 from ..core.labels import LABEL2ID, LABELS
 
@@ -111,6 +112,55 @@ def summarize_cv(records: Sequence[dict], seed: int) -> dict:
         "macro_f1_interval": macro_f1_interval(gold, pred, seed=seed),
         "macro_f1_fold_sd": statistics.stdev(fold["macro_f1"] for fold in per_fold),
     }
+
+
+# The paired comparison of two prediction sets on the same sentences (kalimat-compare, reports).
+ALPHA = 0.05
+N_RESAMPLES = 1000
+SEED = 0
+EXACT_MCNEMAR_BELOW = 25
+
+
+def paired_comparison(gold: Sequence[str], base_pred: Sequence[str], run_pred: Sequence[str]) -> dict:
+    """Is ``run_pred`` better than ``base_pred`` on these sentences, or only different by chance?
+
+    A paired bootstrap of the macro-F1 difference (the same resamples for both) and
+    McNemar's test on the sentences exactly one of them gets right (exact binomial below
+    :data:`EXACT_MCNEMAR_BELOW` such sentences, continuity-corrected chi-square above). The
+    verdict is *better* or *worse* only when both tests give p < :data:`ALPHA` in the same
+    direction, else *no significant difference*.
+    """
+    scores = bootstrap_macro_f1(gold, [base_pred, run_pred], seed=SEED, n_resamples=N_RESAMPLES)
+    differences = scores[:, 1] - scores[:, 0]
+    delta = macro_f1(gold, run_pred) - macro_f1(gold, base_pred)
+    # Two-sided percentile-bootstrap p-value, with the +1 that keeps it from claiming p = 0.
+    extreme = min(np.sum(differences <= 0), np.sum(differences >= 0))
+    bootstrap_p = min(1.0, 2 * (extreme + 1) / (N_RESAMPLES + 1))
+    base_right = np.array(gold) == np.array(base_pred)
+    run_right = np.array(gold) == np.array(run_pred)
+    fixed = int(np.sum(~base_right & run_right))
+    broken = int(np.sum(base_right & ~run_right))
+    mcnemar_p, method = _mcnemar(fixed, broken)
+    significant = bootstrap_p < ALPHA and mcnemar_p < ALPHA
+    if significant and delta > 0 and fixed > broken:
+        verdict = "better"
+    elif significant and delta < 0 and fixed < broken:
+        verdict = "worse"
+    else:
+        verdict = "no significant difference"
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return {"delta": float(delta), "delta_interval": [float(low), float(high)], "bootstrap_p": float(bootstrap_p),
+            "fixed": fixed, "broken": broken, "mcnemar_p": mcnemar_p, "mcnemar_method": method, "verdict": verdict}
+
+
+def _mcnemar(fixed: int, broken: int) -> tuple[float, str]:
+    disagreements = fixed + broken
+    if disagreements == 0:
+        return 1.0, "no disagreements"
+    if disagreements < EXACT_MCNEMAR_BELOW:
+        return float(binomtest(fixed, disagreements, 0.5).pvalue), "exact"
+    statistic = (abs(fixed - broken) - 1) ** 2 / disagreements
+    return float(chi2.sf(statistic, df=1)), "chi-square"
 
 
 def _check_lengths(gold: Sequence[str], pred: Sequence[str]) -> None:
