@@ -363,9 +363,12 @@ def test_bad_input_stops_the_run_before_any_output_or_is_skipped(capsys, model_d
     out, err = predict(capsys, "--model", model_dir, SEEDS, bad, expect_exit=2)
     assert out == ""  # checked before the first record, even on standard output
 
-    out, err = predict(capsys, "--model", model_dir, "--skip-bad", bad)
+    out, err = predict(capsys, "--model", model_dir, "--skip-bad", bad, expect_exit=0 if kept else 2)
     assert [r["article_id"] for r in records(out)] == kept
-    assert f"warning: skipped: {bad}" in err
+    if kept:
+        assert f"warning: skipped: {bad}" in err
+    else:  # everything skipped: nothing to label is an error, as for an empty folder
+        assert f"no articles to label (1 skipped as bad input: skipped: {bad}" in error_line(err)
 
 
 def test_an_input_without_articles_is_an_error_like_an_empty_folder(capsys, model_dir, tmp_path):
@@ -419,7 +422,7 @@ def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
         check=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
     )
     (summary,) = [line for line in launched.stderr.splitlines() if line.startswith("summary:")]
-    assert summary.endswith("2 processes)")
+    assert "2 processes; model " in summary
     expected, got = records(single.read_text()), records(merged.read_text())
     assert [(r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in got] == [
         (r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in expected]

@@ -484,18 +484,25 @@ def write_results(results: Iterable[ArticleResult], args, resume_length: int, su
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
-    """Read every input once, so bad input stops the run before any output; None for stdin."""
+    """Read every input once, so bad input stops the run before any output; None for stdin.
+
+    Nothing to label is an error, as an empty folder is: an empty JSONL, or inputs that
+    ``--skip-bad`` skipped entirely, must not look like a successful run.
+    """
     if "-" in inputs:
         return None
-    return sum(1 for _ in read_articles(inputs, skip_bad=skip_bad, warn=ignore))
+    skipped = []
+    total = sum(1 for _ in read_articles(inputs, skip_bad=skip_bad, warn=skipped.append))
+    if total == 0:
+        why = f" ({len(skipped)} skipped as bad input: {skipped[0]})" if skipped else ""
+        raise KalimatError(f"{' '.join(map(str, inputs))}: no articles to label{why}; check the input files")
+    return total
 
 
 def run(args, state) -> None:
     summary = Summary()
     main_process = state.is_main_process
     total = count_articles(args.inputs, args.skip_bad) if main_process else None
-    if total == 0:  # like an empty folder: reading nothing must not look like success
-        raise KalimatError(f"{' '.join(map(str, args.inputs))}: no articles to label; check the input files")
     preprocessor = Preprocessor.load(args.model)
     device = resolve_device(args.device)
     if state.num_processes > 1 and device.type == "cuda":
