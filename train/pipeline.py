@@ -62,7 +62,9 @@ def run(cfg: DictConfig) -> float | None:
         discard_empty_run_dir(run_dir)
         raise
     except KeyboardInterrupt:
-        # Ctrl-C: one line saying what was kept and how to go on, not a traceback.
+        # Ctrl-C: one line saying what was kept and how to go on, not a traceback; on a line of
+        # its own, since a progress bar was most likely drawing on the current one.
+        print(file=sys.stderr)
         if (run_dir / "checkpoints").is_dir():
             overrides = " ".join(o for o in HydraConfig.get().overrides.task
                                  if not o.startswith(("train.resume", "run_name=")))

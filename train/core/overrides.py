@@ -3,7 +3,7 @@
 Hydra reports an unknown key or an unparsable value with several lines of advice and
 leaves a run folder behind; an interpolation error surfaces as a traceback mid-run.
 :func:`check_overrides` composes the config the way Hydra will and turns any such problem
-into a :class:`~train.errors.KalimatError` naming the override and the fix. Multirun
+into a :class:`~train.core.errors.KalimatError` naming the override and the fix. Multirun
 sweeps (``-m seed=1,2,3``) are left to Hydra, which expands them itself.
 """
 

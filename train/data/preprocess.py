@@ -22,7 +22,7 @@ DEFAULT_CLEANING_CONFIG = CONFIG_DIR / "cleaning" / "default.yaml"
 
 
 class Preprocessor:
-    """Clean an article's text (see :mod:`train.cleaning`) and split it into sentences."""
+    """Clean an article's text (see :mod:`train.data.cleaning`) and split it into sentences."""
 
     def __init__(self, drop_lines: list[str], strip: list[str]):
         self.drop_lines = [str(p) for p in drop_lines]
@@ -75,7 +75,7 @@ class Preprocessor:
         return [s for p in paragraphs for s in split_sentences(p)], removed
 
     def article_sentences(self, article) -> tuple[list[str], list[str]]:
-        """Sentences of an :class:`~train.articles.Article`.
+        """Sentences of an :class:`~train.data.articles.Article`.
 
         An article given already split is kept as given (only whitespace is normalised and
         empty sentences dropped): its author chose the sentences, cleaning would second-guess them.

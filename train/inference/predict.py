@@ -4,8 +4,8 @@
         [--html FILE] [--batch-size N] [--device auto|cpu|cuda] [--precision auto|fp32|bf16|int8]
         [--resume] [--skip-bad] INPUT...
 
-Inputs are read by :func:`train.articles.read_articles` and cleaned and split by the
-model's own :class:`~train.preprocess.Preprocessor`, exactly as its training data was.
+Inputs are read by :func:`train.data.articles.read_articles` and cleaned and split by the
+model's own :class:`~train.data.preprocess.Preprocessor`, exactly as its training data was.
 
 How a run goes:
 

@@ -1,7 +1,7 @@
 """Load an exported kalimat model and label sentences as fast as the hardware allows.
 
 An exported model folder (``models/<run_name>/``) holds ``config.json`` whose
-``id2label``/``label2id`` name exactly the four labels of :mod:`train.labels`, safetensors
+``id2label``/``label2id`` name exactly the four labels of :mod:`train.core.labels`, safetensors
 weights and a fast tokenizer. :func:`check_model_dir` refuses anything else with a
 one-line message before a byte of it is loaded; code shipped inside a model folder is
 never run (``trust_remote_code`` stays off).

@@ -2,7 +2,7 @@
 
 Shipped inside the package and loaded by path (``evaluate.load(<this folder>)``), so
 evaluation needs no network and every run computes its numbers with the same code. The
-label order is passed in by the caller (``train.labels.LABELS``) rather than written here,
+label order is passed in by the caller (``train.core.labels.LABELS``) rather than written here,
 so the project keeps a single place that names the labels.
 """
 
