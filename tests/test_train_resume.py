@@ -111,3 +111,18 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
     assert last.startswith(f"error: interrupted; the checkpoints in {tmp_path / 'runs' / 'stopped' / 'checkpoints'} "
                            "are kept, continue with: python -m train ")
     assert last.endswith("run_name=stopped train.resume=true") and "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_resume_on_changed_data_is_refused(run_train):
+    settings = (*TINY_MINI, "trainer.num_train_epochs=1", "train.keep_checkpoints=true", "run_name=drift")
+    _, runs_dir, _ = run_train(*settings)
+    record = runs_dir / "drift" / "checkpoints" / "dataset.json"
+    current = json.loads(record.read_text())["content_hash"]
+    record.write_text(json.dumps({"content_hash": "0123456789abcdef"}))  # as if the annotations changed since
+    process, _, _ = run_train(*settings, "train.resume=true", check=False)
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines() == [
+        "error: train.resume=true: the dataset changed since the run was interrupted (content hash 0123456789ab, "
+        f"now {current[:12]}); start a new run, its finished folds were trained on the old data"
+    ]

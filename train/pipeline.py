@@ -14,6 +14,7 @@ The same command runs on CPU, one GPU, or several processes through ``accelerate
 every process trains, only the main one builds data and writes files.
 """
 
+import json
 import math
 import shutil
 import sys
@@ -26,7 +27,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
-from .core.atomic import write_text
+from .core.atomic import write_json, write_text
 from .core.distributed import process_state
 from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.labels import LABELS
@@ -109,6 +110,7 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     with state.main_process_first():
         data_dir = ensure_dataset(cfg)
     dataset, metadata = load_processed(data_dir)
+    check_same_data(run_dir, metadata["content_hash"], resume, state)
     extra_texts = unlabelled_texts(dataset)
 
     folds = []
@@ -214,6 +216,28 @@ def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: boo
     state.wait_for_everyone()
     if state.is_main_process:
         write_text(config_file, OmegaConf.to_yaml(resolved))
+
+
+DATA_FILE = "dataset.json"
+
+
+def check_same_data(run_dir: Path, content_hash: str, resume: bool, state: PartialState) -> None:
+    """Record the dataset a run trains on; a resume on other data (annotations changed since) is refused.
+
+    Reusing finished folds on rebuilt data would mix predictions on old and new sentences in
+    one report under the new content hash.
+    """
+    record = run_dir / "checkpoints" / DATA_FILE
+    if resume and record.is_file():
+        before = json.loads(record.read_text(encoding="utf-8"))["content_hash"]
+        if before != content_hash:
+            raise KalimatError(
+                f"train.resume=true: the dataset changed since the run was interrupted (content hash {before[:12]}, "
+                f"now {content_hash[:12]}); start a new run, its finished folds were trained on the old data"
+            )
+    state.wait_for_everyone()
+    if state.is_main_process:
+        write_json(record, {"content_hash": content_hash})
 
 
 def _changed_settings(old: dict, new: dict, prefix: str = "") -> list[str]:
