@@ -157,8 +157,8 @@ SETTINGS = {
     "trainer.save_total_limit": (lambda v: v is None or (isinstance(v, int) and v >= 1), "null or a whole number >= 1"),
     "trainer.logging_steps": _COUNT,
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
-    "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "auto, fp32, bf16 or fp16"),
-    "model.context": (lambda v: v in CONTEXTS, "none or neighbours"),
+    "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
+    "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 

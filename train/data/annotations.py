@@ -36,9 +36,8 @@ class Annotation:
     text: str
     label: str
     note: str = ""
-    line: int = 0
     annotators: dict[str, str] | None = None  # annotator -> original label, on doubly read sentences
-    where: str = ""
+    where: str = ""  # "file:line", for messages
 
 
 def load_annotations(paths) -> dict[tuple[str, str], Annotation]:
@@ -71,7 +70,7 @@ def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> No
             annotators = {name: check_label(label, where) for name, label in annotators.items()}
         annotation = Annotation(
             record["article_id"], record["text"], check_label(record["label"], where),
-            record.get("note", ""), number, annotators, where,
+            record.get("note", ""), annotators, where,
         )
         key = sentence_key(annotation.article_id, annotation.text)
         earlier = annotations.get(key)

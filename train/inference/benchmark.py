@@ -20,13 +20,12 @@ most sentences near a tie). The machine's matrix-product peaks are measured too,
 what share of the hardware inference reaches.
 """
 
-import gzip
-import json
 import resource
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -36,10 +35,9 @@ from transformers import AutoTokenizer, BertConfig, BertForSequenceClassificatio
 from transformers.utils import logging as hf_logging
 
 from ..core.labels import ID2LABEL, LABEL2ID
-from ..core.paths import CONFIG_DIR, INDOSUM, ROOT
+from ..core.paths import CONFIG_DIR, INDOSUM
 from ..core.precision import cpu_has_amx
-from ..data.articles import read_articles
-from ..data.preprocess import Preprocessor
+from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
 from .predictor import Predictor, check_model_dir, label_agreement
 
@@ -47,17 +45,9 @@ MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained wi
 
 
 def benchmark_sentences(count: int) -> tuple[list[str], str]:
-    """The first ``count`` sentences of the IndoSum corpus (IndoSum's own segmentation), else the seeds repeated."""
-    if INDOSUM.is_file():
-        sentences = []
-        with gzip.open(INDOSUM, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                sentences += [s for paragraph in json.loads(line)["paragraphs"] for s in paragraph if s.strip()]
-                if len(sentences) >= count:
-                    return sentences[:count], str(INDOSUM)
-    preprocessor = Preprocessor.default()
-    seeds = [s for a in read_articles([str(ROOT / "seeds")]) for s in preprocessor.article_sentences(a)[0]]
-    return (seeds * (count // len(seeds) + 1))[:count], "seeds (repeated)"
+    """The first ``count`` sentences of the IndoSum corpus, in IndoSum's own segmentation."""
+    sentences = list(islice(chain.from_iterable(corpus_paragraphs(INDOSUM)), count))
+    return sentences, str(INDOSUM)
 
 
 def save_random_model(path: Path, config: BertConfig, tokenizer) -> Path:

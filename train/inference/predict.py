@@ -1,7 +1,7 @@
 """Label every sentence of many articles with an exported model (``kalimat-predict``).
 
     python scripts/predict.py --model models/<run_name> [--output FILE] [--format jsonl|csv]
-        [--html FILE] [--batch-size N] [--device auto|cpu|cuda] [--precision auto|fp32|bf16|int8]
+        [--html FILE] [--batch-size N] [--device auto|cpu|cuda] [--precision auto|fp32|bf16|fp16|int8]
         [--resume] [--skip-bad] INPUT...
 
 Inputs are read by :func:`train.data.articles.read_articles` and cleaned and split by the
@@ -99,8 +99,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: 32)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when available, else cpu")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
-                        help="auto: bf16 on CPUs with AMX and on GPUs that support it, int8 on other "
-                        "x86 CPUs, else fp32; fp32 forces the plain model (default: auto)")
+                        help="auto: bf16 on CPUs with AMX, int8 on other x86 CPUs, bf16 or else fp16 on "
+                        "GPUs, fp32 elsewhere; fp32 forces the plain model (default: auto)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the articles already in --output (or its .partial file) and label the rest")
     parser.add_argument("--skip-bad", action="store_true",
@@ -164,13 +164,9 @@ def label_articles(articles: Iterable, preprocessor: Preprocessor, predictor: Pr
 
 
 def _label_chunk(chunk, predictor: Predictor) -> Iterator[ArticleResult]:
-    windows = [predictor.windows(sentences) for _, sentences in chunk]
-    predictions = iter(predictor.predict(
-        [s for _, sentences in chunk for s in sentences],
-        None if predictor.context == "none" else [w for article_windows in windows for w in article_windows],
-    ))
-    for article, sentences in chunk:
-        records = [next(predictions).record(article.id, index, sentence) for index, sentence in enumerate(sentences)]
+    labeled = predictor.predict_articles([sentences for _, sentences in chunk])
+    for (article, sentences), predictions in zip(chunk, labeled):
+        records = [p.record(article.id, index, sentence) for index, (sentence, p) in enumerate(zip(sentences, predictions))]
         yield ArticleResult(article.id, article.source, records)
 
 

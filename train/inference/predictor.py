@@ -183,16 +183,10 @@ class Predictor:
         rows = {key: [values[i] for i in indices] for key, values in encoded.items()}
         return self.tokenizer.pad(rows, padding="longest", return_tensors="pt").to(self.device)
 
-    def windows(self, sentences: list[str]) -> list[str] | None:
-        """The second segments for the sentences of one article, or ``None`` for a model that reads none."""
-        if self.context == "none":
-            return None
-        return [context_text(previous, following, self.tokenizer.sep_token) for previous, following in neighbours(sentences)]
-
     def logits(self, sentences: list[str], windows: list[str] | None = None) -> torch.Tensor:
         """Raw logits, one row per sentence in input order, columns in model label order.
 
-        ``windows`` are the sentences' contexts (:meth:`windows`, per article) for a model
+        ``windows`` are the sentences' contexts (see :meth:`predict_articles`) for a model
         trained with them; without them such a model sees an empty window at every sentence.
         """
         logits = torch.empty(len(sentences), len(LABELS))
@@ -215,6 +209,19 @@ class Predictor:
     def predict(self, sentences: list[str], windows: list[str] | None = None) -> list[Prediction]:
         """Label every sentence; the result is in the order of ``sentences``."""
         return self.from_probabilities(self.probabilities(sentences, windows))
+
+    def predict_articles(self, articles: list[list[str]]) -> list[list[Prediction]]:
+        """Label the sentences of several articles in one batched pass, each read in its own article.
+
+        A model trained with ``model.context=neighbours`` gets every sentence's window from
+        its article (train.data.context); articles never share a window.
+        """
+        windows = None
+        if self.context != "none":
+            separator = self.tokenizer.sep_token
+            windows = [context_text(p, n, separator) for sentences in articles for p, n in neighbours(sentences)]
+        predictions = iter(self.predict([s for sentences in articles for s in sentences], windows))
+        return [[next(predictions) for _ in sentences] for sentences in articles]
 
     def from_probabilities(self, probabilities: torch.Tensor) -> list[Prediction]:
         """One :class:`Prediction` per row of probabilities (model label order)."""
