@@ -1,17 +1,33 @@
 """Atomic writes: a reader sees the old output or the new one, never half of either.
 
 Everything kalimat writes (datasets, reports, exported models, prediction files) goes
-through here: content is written next to its destination under a temporary name and moved
-into place with ``os.replace`` only once it is complete. An interrupted run leaves the
-previous output untouched and at most a ``.tmp-*`` sibling behind.
+through here: content is written next to its destination under a temporary name, flushed
+to the disk (``fsync``) and moved into place with a rename only once it is complete; the
+folder is flushed after the rename, so the rename itself survives a power cut.
+
+* A file (:func:`atomic_file`): a kill at any moment leaves the previous file whole and at
+  most a ``.tmp-<name>-*`` file beside it.
+* A folder (:func:`atomic_dir`): see there; a kill leaves the old or the new folder whole.
+* A symbolic link is followed: the file it points to is replaced and the link stays.
+* A destination that is not a regular file is never replaced: a FIFO, a character device
+  (``/dev/null``, a terminal) or a path under ``/dev/`` or ``/proc/`` (``/dev/stdout``) is
+  a stream, written through as the data comes (:func:`is_stream`); a socket or a block
+  device is refused.
 """
 
 import contextlib
+import ctypes
+import errno
+import fcntl
 import json
 import os
 import shutil
+import stat
+import sys
 import tempfile
 from pathlib import Path
+
+from .errors import KalimatError
 
 
 def _umask() -> int:
@@ -28,21 +44,78 @@ def _readable(path: Path, mode: int) -> None:
     os.chmod(path, mode & ~_umask())
 
 
+def fsync_path(path) -> None:
+    """Flush a file's or a folder's content (a folder's: its entries, i.e. renames) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- destinations
+
+
+def is_stream(path) -> bool:
+    """True for a destination that is written through, never replaced: a FIFO, a character
+    device, or any path under ``/dev/`` or ``/proc/`` (``/dev/stdout`` is a link to whatever
+    standard output is, possibly a file the shell opened: replacing it would cut the shell's
+    redirection)."""
+    absolute = os.path.abspath(path)
+    if absolute.startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def destination(path) -> Path:
+    """Where an atomic write of ``path`` lands: the file a symbolic link points to (the link
+    stays), else ``path``. Refuses a socket or a block device, which must never be replaced."""
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return path
+    if stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a block device"
+        raise KalimatError(f"{path}: is {kind}, not a file; write to a file, a FIFO or /dev/stdout instead")
+    return path
+
+
+# ---------------------------------------------------------------- files
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8"):
-    """Open a temporary file beside ``path``; on success move it onto ``path``."""
-    path = Path(path)
+    """Open a temporary file beside ``path``; on success move it onto ``path``.
+
+    A stream (:func:`is_stream`) is opened and written directly instead.
+    """
+    encoding = None if "b" in mode else encoding
+    if is_stream(path):
+        with open(path, mode, encoding=encoding) as handle:
+            yield handle
+        return
+    path = destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         _readable(Path(tmp), 0o666)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_path(path.parent)
 
 
 def write_text(path, text: str) -> None:
@@ -61,12 +134,88 @@ def write_jsonl(path, records) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+# ---------------------------------------------------------------- folders
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False where the system or the file system cannot (another OS, an old C library, a file
+    system without the flag): the caller then falls back to two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def backup_path(path) -> Path:
+    """``.old-<name>``: where the two-rename fallback parks the old folder for a moment."""
+    path = Path(path)
+    return path.parent / f".old-{path.name}"
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """Serialise the final renames of atomic folders in ``folder`` (a blocking ``flock`` on the
+    folder itself), so a recovery never runs while another process is between its renames."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def recover_dir(path) -> str | None:
+    """Finish what a kill between :func:`atomic_dir`'s two fallback renames left; say what was done.
+
+    ``path`` missing and ``.old-<name>`` present: the old folder was moved aside and the new
+    one not yet in: the old one is moved back. Both present: the new one was in place and
+    the old one not yet deleted: it is deleted now.
+    """
+    path = Path(path)
+    backup = backup_path(path)
+    if not backup.is_dir():
+        return None
+    if path.exists():
+        shutil.rmtree(backup, ignore_errors=True)
+        return f"removed {backup}, left by an interrupted replacement of {path}"
+    os.rename(backup, path)
+    fsync_path(path.parent)
+    return f"restored {path} from {backup}, left by an interrupted replacement"
+
+
 @contextlib.contextmanager
 def atomic_dir(path):
-    """Yield an empty temporary directory; on success it replaces ``path`` as a whole.
+    """Yield an empty temporary folder; on success it replaces ``path`` as a whole.
 
-    The old directory is moved aside first and deleted only after the new one is in
-    place, so at every instant ``path`` is either the complete old or the complete new one.
+    The steps, and what a kill at each leaves:
+
+    1. the caller writes into ``.tmp-<name>-*`` beside ``path``: the old ``path`` untouched
+       and that temporary folder (removed here on an exception, left behind by a kill);
+    2. every file and folder in it is flushed to the disk (fsync): the same;
+    3. the two folders are swapped in one atomic step (Linux ``RENAME_EXCHANGE``): before
+       it the old ``path``, after it the new one, never neither;
+    4. the old folder, now under the temporary name, is deleted and the parent flushed: a
+       kill leaves the new ``path`` and the old content under ``.tmp-<name>-*``.
+
+    Where an atomic swap is not available step 3 is two renames, ``path`` to ``.old-<name>``
+    and the new folder to ``path``. A kill between them leaves no ``path`` for a moment but
+    the complete old folder in ``.old-<name>``: the next ``atomic_dir`` or
+    :func:`recover_dir` of ``path`` moves it back (and deletes it once the new one is in).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,15 +225,24 @@ def atomic_dir(path):
         yield tmp
         # Libraries write some files through private temporary files (safetensors weights
         # came out 0600): everything inside follows the umask, like any other output.
-        for inner in tmp.rglob("*"):
-            _readable(inner, 0o777 if inner.is_dir() else 0o666)
+        inner = sorted(tmp.rglob("*"), key=lambda p: len(p.parts), reverse=True)  # files before their folders
+        for item in inner:
+            _readable(item, 0o777 if item.is_dir() else 0o666)
+            fsync_path(item)
+        fsync_path(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if path.exists():
-        old = path.parent / f".old-{path.name}-{os.getpid()}"
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with _folder_lock(path.parent):
+        recover_dir(path)
+        if not path.exists():
+            os.rename(tmp, path)
+        elif _exchange(tmp, path):
+            pass
+        else:
+            backup = backup_path(path)
+            os.rename(path, backup)
+            os.rename(tmp, path)
+            tmp = backup
+        fsync_path(path.parent)
+    shutil.rmtree(tmp, ignore_errors=True)
