@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from hydra import compose, initialize_config_dir
+from other_user import needs_permissions, run_restricted
 
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
@@ -158,6 +159,35 @@ def test_bad_files_fail_the_build_or_are_skipped(tmp_path, seeds_copy, capsys, n
     out = build_dataset(dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]", "data.on_bad_file=skip"))
     assert f"warning: skipped: {seeds_copy / name}" in capsys.readouterr().err
     assert len({r["article_id"] for r in read_jsonl(out / "sentences.jsonl")}) == 5
+
+
+@needs_permissions
+def test_unreadable_files_and_folders_fail_the_build_or_are_skipped(tmp_path, seeds_copy):
+    (seeds_copy / "locked").mkdir()
+    (seeds_copy / "locked" / "lost.txt").write_text("Artikel yang hilang.", encoding="utf-8")
+    (seeds_copy / "secret.txt").write_text("Artikel rahasia.", encoding="utf-8")
+    (seeds_copy / "locked").chmod(0)
+    (seeds_copy / "secret.txt").chmod(0)
+    build = ["-m", "train.dataset", "data=seeds", f"data.sources=[{seeds_copy}]",
+             f"paths.processed_dir={tmp_path / 'processed'}"]
+    try:
+        failed = run_restricted(build, cwd=tmp_path)
+        skipped = run_restricted([*build, "data.on_bad_file=skip"], cwd=tmp_path)
+    finally:
+        (seeds_copy / "locked").chmod(0o755)
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines() == [
+        f"error: {seeds_copy / 'locked'}: folder cannot be read (Permission denied); its articles are left out, "
+        "fix its permissions"]
+    assert skipped.returncode == 0, skipped.stderr
+    assert [line for line in skipped.stderr.splitlines() if line.startswith("warning: skipped")] == [
+        f"warning: skipped: {seeds_copy / 'locked'}: folder cannot be read (Permission denied); its articles are left "
+        "out, fix its permissions",
+        f"warning: skipped: {seeds_copy / 'secret.txt'}: cannot be read (Permission denied); check the file and its "
+        "permissions",
+    ]
+    records = read_jsonl(tmp_path / "processed" / "seeds" / "sentences.jsonl")
+    assert len({r["article_id"] for r in records}) == 5
 
 
 def test_bad_settings_and_paths(tmp_path):

@@ -13,14 +13,16 @@ same way wherever it enters the project. Inputs:
 * ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
 
 Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
-path or a folder without such files always stops the run. A binary or undecodable file
-and a malformed JSONL line raise :class:`BadInput`, unless ``skip_bad`` is set: then they
-are reported through ``warn`` and skipped. Empty articles are yielded with empty text,
+path or a folder without such files always stops the run. A binary, undecodable or
+unreadable file (no read permission), a sub-folder that cannot be listed (its articles
+would be lost silently) and a malformed JSONL line raise :class:`BadInput`, unless
+``skip_bad`` is set: then they are reported through ``warn`` and skipped. Empty articles are yielded with empty text,
 since whether they are fatal depends on the caller.
 """
 
 import gzip
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -122,12 +124,39 @@ def _file_articles(path: Path, article_id: str) -> Iterator[Article | BadInput]:
             with opener(path, "rb") as handle:  # streamed: a large file never sits in memory whole
                 yield from _jsonl_articles(handle, str(path))
         except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
-            yield BadInput(f"{path}: cannot be read ({err}); check the file")
+            yield BadInput(f"{path}: cannot be read ({_reason(err)}); check the file and its permissions")
+        return
+    if path.is_dir():  # listed by expand_inputs because it could not be read
+        try:
+            os.scandir(path).close()
+        except OSError as err:
+            yield BadInput(f"{path}: folder cannot be read ({_reason(err)}); its articles are left out, "
+                           "fix its permissions")
         return
     try:
         yield Article(article_id, text=decode_text(path.read_bytes(), str(path)), source=str(path))
+    except OSError as err:
+        yield BadInput(f"{path}: cannot be read ({_reason(err)}); check the file and its permissions")
     except BadInput as err:
         yield err
+
+
+def _reason(err: OSError | EOFError) -> str:
+    """``Permission denied`` rather than ``[Errno 13] Permission denied: '/the/path'`` (the path leads the message)."""
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The article files below ``folder``, sorted, and the sub-folders that cannot be listed.
+
+    ``Path.rglob`` passes over an unreadable sub-folder in silence; here it is listed as an
+    entry of its own, which reading turns into a :class:`BadInput` (or a reported skip).
+    """
+    found = []
+    unreadable = []
+    for root, _folders, names in os.walk(folder, onerror=lambda err: unreadable.append(Path(err.filename))):
+        found += [path for path in (Path(root) / name for name in names) if path.is_file() and _kind(path)]
+    return sorted(found + unreadable)
 
 
 def _stdin_articles() -> Iterator[Article | BadInput]:
@@ -153,10 +182,10 @@ def expand_inputs(inputs: Iterable[str]) -> list[tuple[Path | None, str]]:
             continue
         path = Path(item)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p))
+            files = _folder_files(path)
             if not files:  # most likely the wrong folder: reading nothing must not look like success
                 raise KalimatError(f"{path}: no .txt, .jsonl or .jsonl.gz files in this folder; check the path")
-            found += [(file, file.relative_to(path).as_posix().removesuffix(_kind(file))) for file in files]
+            found += [(file, file.relative_to(path).as_posix().removesuffix(_kind(file) or "")) for file in files]
         elif path.is_file():
             if not _kind(path):
                 raise KalimatError(f"{path}: unsupported file type; give .txt, .jsonl or .jsonl.gz files or a folder")

@@ -118,8 +118,16 @@ def input_fingerprint(cfg: DictConfig) -> str:
     files.append(Path(labels_module.__file__))  # the label order decides what the stored integers mean
     for file in files:
         digest.update(str(file).encode())
-        digest.update(file.read_bytes() if file.is_file() else b"<missing>")
+        digest.update(_file_bytes(file))
     return digest.hexdigest()
+
+
+def _file_bytes(file: Path) -> bytes:
+    """A file's content for the fingerprint; an unreadable one is reported (or skipped) by the reading."""
+    try:
+        return file.read_bytes() if file.is_file() else b"<missing>"
+    except OSError:
+        return b"<unreadable>"
 
 
 def content_hash(records: list[dict]) -> str:
