@@ -4,15 +4,22 @@ import csv
 import io
 import json
 import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import torch
 from inference_fixtures import SEEDS, model_dir  # noqa: F401 (model_dir is a fixture)
+from other_user import needs_permissions, run_restricted
+from transformers import AutoTokenizer
 
 from train.core.labels import LABELS
+from train.core.locking import FileLock
 from train.inference.predict import main, provenance
 from train.inference.predictor import Predictor
 
@@ -429,3 +436,191 @@ def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
     for a, b in zip(got, expected):
         assert a["probs"] == pytest.approx(b["probs"], abs=2e-3)
     assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "merged.jsonl", "single.jsonl"]
+
+
+# ---------------------------------------------------------------- outputs that are not regular files
+
+
+def _read_fifo(fifo: Path) -> tuple[threading.Thread, list[str]]:
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    return reader, received
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(capsys, model_dir, tmp_path, jsonl):
+    expected = predict(capsys, "--model", model_dir, jsonl)[0]
+    fifo, page = tmp_path / "records", tmp_path / "page"
+    os.mkfifo(fifo)
+    os.mkfifo(page)
+    (reader, received), (page_reader, page_received) = _read_fifo(fifo), _read_fifo(page)
+    predict(capsys, "--model", model_dir, "--output", fifo, "--html", page, jsonl)
+    reader.join(30)
+    page_reader.join(30)
+    assert received == [expected] and "</html>" in page_received[0]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and stat.S_ISFIFO(page.lstat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "page", "records"]  # no .partial, no .lock
+
+
+def test_a_device_is_never_replaced_and_a_link_is_followed(capsys, model_dir, tmp_path, jsonl):
+    expected = predict(capsys, "--model", model_dir, jsonl)[0]
+    to_device, to_file = tmp_path / "to-null", tmp_path / "to-file.jsonl"
+    to_device.symlink_to("/dev/null")
+    (tmp_path / "real").mkdir()
+    to_file.symlink_to(tmp_path / "real" / "out.jsonl")
+    predict(capsys, "--model", model_dir, "--output", to_device, "--html", to_file.with_suffix(".html"), jsonl)
+    assert to_device.is_symlink() and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    predict(capsys, "--model", model_dir, "--output", to_file, jsonl)
+    # the link survives; the file it points to was written atomically beside itself
+    assert to_file.is_symlink() and (tmp_path / "real" / "out.jsonl").read_text() == expected
+    assert sorted(os.listdir(tmp_path / "real")) == ["out.jsonl"]
+
+
+def test_standard_output_by_name_is_written_through(model_dir, jsonl):
+    process = subprocess.run([sys.executable, str(ROOT / "scripts" / "predict.py"), "--model", str(model_dir),
+                              "--output", "/dev/stdout", str(jsonl)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
+    assert process.returncode == 0, process.stderr
+    assert [r["article_id"] for r in records(process.stdout)] == ["raw", "raw", "split", "split"]
+    assert not os.path.lexists("/dev/stdout.partial") and not os.path.lexists("/dev/stdout.lock")
+
+
+def test_resume_on_a_stream_is_refused(capsys, model_dir, tmp_path, jsonl):
+    fifo = tmp_path / "records"
+    os.mkfifo(fifo)
+    _, err = predict(capsys, "--model", model_dir, "--output", fifo, "--resume", jsonl, expect_exit=2)
+    assert f"--resume: --output {fifo} is a stream" in error_line(err)
+
+
+def test_a_full_device_is_one_line_saying_what_was_written(capsys, model_dir, jsonl):
+    _, err = predict(capsys, "--model", model_dir, "--output", "/dev/full", jsonl, expect_exit=2)
+    line = error_line(err)
+    assert line.startswith("error: no space left on device while writing /dev/full: /dev/full received 0 complete")
+    assert "a stream cannot be resumed" in line and stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1) to mount a small file system")
+def test_a_full_disk_keeps_the_finished_articles_for_resume(capsys, model_dir, tmp_path):
+    """A real full disk: a 4 KiB tmpfs in a private mount namespace, then --resume elsewhere."""
+    clean = tmp_path / "clean.jsonl"
+    predict(capsys, "--model", model_dir, "--output", clean, SEEDS)
+    disk, kept = tmp_path / "disk", tmp_path / "kept"
+    disk.mkdir()
+    kept.mkdir()
+    predict_cli = f"{sys.executable} {ROOT / 'scripts' / 'predict.py'} --model {model_dir} --output {disk}/out.jsonl {SEEDS}"
+    script = (f"mount -t tmpfs -o size=8k tmpfs {disk} || exit 99; {predict_cli}; code=$?; "
+              f"cp -a {disk}/. {kept}/; exit $code")
+    process = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=180,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
+    if process.returncode == 99:
+        pytest.skip("this machine does not let the tests mount a tmpfs")
+    assert process.returncode == 2, process.stderr
+    (line,) = [line for line in process.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith(f"error: no space left on device while writing {disk}/out.jsonl: "
+                           f"{disk}/out.jsonl.partial keeps ")
+    assert line.endswith("free some space and run the same command with --resume to label the rest")
+    assert "Traceback" not in process.stderr
+    assert sorted(os.listdir(kept)) == ["out.jsonl.partial", "out.jsonl.partial.json"]
+    # what was kept continues on a disk with room
+    _, err = predict(capsys, "--model", model_dir, "--output", kept / "out.jsonl", "--resume", SEEDS)
+    assert (kept / "out.jsonl").read_text() == clean.read_text()
+
+
+# ---------------------------------------------------------------- one run per output
+
+
+def test_a_second_run_on_the_same_output_is_refused(capsys, model_dir, tmp_path, jsonl):
+    output = tmp_path / "out.jsonl"
+    partial = Path(f"{output}.partial")
+    partial.write_text("the first run's records\n")  # the other run's work so far
+    with FileLock(f"{output}.lock"):
+        _, err = predict(capsys, "--model", model_dir, "--output", output, jsonl, expect_exit=2)
+    assert error_line(err) == (f"error: --output {output}: another kalimat-predict run (process {os.getpid()}) is "
+                               f"writing it (lock {output}.lock); wait for it to finish, or choose another --output")
+    assert partial.read_text() == "the first run's records\n" and not output.exists()
+    with FileLock(tmp_path / "page.html.lock"):
+        _, err = predict(capsys, "--model", model_dir, "--html", tmp_path / "page.html", jsonl, expect_exit=2)
+    assert "--html" in error_line(err) and not (tmp_path / "page.html").exists()
+
+
+def test_the_lock_of_a_killed_run_does_not_block_the_next(capsys, model_dir, tmp_path, jsonl):
+    output = tmp_path / "out.jsonl"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from train.core.locking import FileLock; "
+                               f"FileLock({str(output) + '.lock'!r}).acquire(); print('held', flush=True); "
+                               "time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    predict(capsys, "--model", model_dir, "--output", output, jsonl, expect_exit=2)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(30)
+    assert Path(f"{output}.lock").exists()  # left by the kill, but no longer locked
+    predict(capsys, "--model", model_dir, "--output", output, jsonl)
+    assert len(records(output.read_text())) == 4 and sorted(os.listdir(tmp_path)) == ["articles.jsonl", "out.jsonl"]
+
+
+# ---------------------------------------------------------------- permissions
+
+
+def _predict_restricted(*argv) -> subprocess.CompletedProcess:
+    return run_restricted([ROOT / "scripts" / "predict.py", *argv])
+
+
+@needs_permissions
+def test_an_unwritable_output_folder_is_found_before_the_model_loads(tmp_path, jsonl):
+    locked = tmp_path / "results"
+    locked.mkdir()
+    locked.chmod(0o555)
+    # No model at all: the output folder is checked first.
+    process = _predict_restricted("--model", tmp_path / "no-model", "--output", locked / "sub" / "out.jsonl", jsonl)
+    assert process.returncode == 2
+    assert error_line(process.stderr) == (
+        f"error: --output {locked / 'sub' / 'out.jsonl'}: cannot write in the folder {locked} (permission denied); "
+        "choose another path or fix the folder's permissions")
+    assert os.listdir(locked) == []
+
+
+@needs_permissions
+def test_unreadable_inputs_are_one_error_or_a_reported_skip(model_dir, tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "a").mkdir(parents=True)
+    (inputs / "a" / "ok.txt").write_text("Presiden tiba di Jakarta. Ia disambut 500 orang.", encoding="utf-8")
+    (inputs / "locked").mkdir()
+    (inputs / "locked" / "lost.txt").write_text("Artikel yang hilang.", encoding="utf-8")
+    (inputs / "secret.txt").write_text("Artikel rahasia.", encoding="utf-8")
+    (inputs / "locked").chmod(0)
+    (inputs / "secret.txt").chmod(0)
+    output = tmp_path / "out.jsonl"
+    try:
+        process = _predict_restricted("--model", model_dir, "--output", output, inputs)
+        assert process.returncode == 2
+        assert error_line(process.stderr) == (f"error: {inputs / 'locked'}: folder cannot be read (Permission denied); "
+                                              "its articles are left out, fix its permissions")
+        assert not output.exists() and not Path(f"{output}.partial").exists()
+
+        process = _predict_restricted("--model", model_dir, "--output", output, "--skip-bad", inputs)
+    finally:
+        (inputs / "locked").chmod(0o755)
+    assert process.returncode == 0, process.stderr
+    warnings = [line for line in process.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: skipped: {inputs / 'locked'}: folder cannot be read (Permission denied); its articles are left out, "
+        "fix its permissions",
+        f"warning: skipped: {inputs / 'secret.txt'}: cannot be read (Permission denied); check the file and its "
+        "permissions",
+    ]
+    assert [r["article_id"] for r in records(output.read_text())] == ["a/ok", "a/ok"]
+
+
+# ---------------------------------------------------------------- length
+
+
+def test_sentences_longer_than_the_model_reads_are_counted(capsys, model_dir, tmp_path):
+    sentences = ["Presiden tiba di Jakarta.", "Ia disambut " + "ribuan warga yang bersorak " * 60 + "di bandara."]
+    source = tmp_path / "long.jsonl"
+    source.write_text(json.dumps({"id": "long", "sentences": sentences}) + "\n", encoding="utf-8")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    limit = Predictor(model_dir, device="cpu").max_length
+    longer = sum(len(tokenizer(s)["input_ids"]) > limit for s in sentences)
+    assert longer == 1  # the test's own premise
+    out, err = predict(capsys, "--model", model_dir, source)
+    assert len(records(out)) == 2
+    assert f"; 1 of the 2 labeled longer than the model's {limit} tokens and cut;" in err

@@ -9,19 +9,27 @@ model's own :class:`~train.data.preprocess.Preprocessor`, exactly as its trainin
 
 How a run goes:
 
-* Checked first: the input and output paths, then every input file read once without
-  the model (cheap next to inference), then the model folder. A bad file or JSONL line
-  therefore stops the run before any output is written, even to standard output. Standard
-  input cannot be read twice, so it is checked as it is labeled. Missing folders of
-  ``--output`` are created once these checks pass.
+* Checked first: the input and output paths (an output folder this user cannot write in
+  included), then every input file read once without the model (cheap next to inference),
+  then the model folder. A bad file or JSONL line therefore stops the run before any output
+  is written, even to standard output. Standard input cannot be read twice, so it is
+  checked as it is labeled. Missing folders of ``--output`` are created once these checks
+  pass, just before the model is loaded.
+* One job per output: ``FILE.lock`` beside each output file is locked (``flock``) while the
+  run lasts, so a second run on the same ``--output`` or ``--html`` is refused before it
+  loads the model. The kernel drops the lock when a run dies, so a kill never blocks ``--resume``.
 * Streamed: articles are read lazily and labeled in chunks of about ``--chunk-sentences``
   sentences (batched across articles, sorted by length), and each chunk's records are
   written before the next chunk is read, so memory stays flat however long the input.
 * All or nothing: with ``--output FILE`` records go to ``FILE.partial``, which becomes
-  ``FILE`` only when the run succeeds; the ``--html`` page is written the same way.
-* Resumable: an interrupted run leaves ``FILE.partial``. ``--resume`` keeps the complete
-  articles at its start (or of ``FILE``), drops a trailing incomplete one and labels the
-  rest, so the result equals an uninterrupted run.
+  ``FILE`` only when the run succeeds; the ``--html`` page is written the same way. A
+  symbolic link is followed: the file it points to is replaced, the link stays.
+* Streams are written through: a FIFO, a character device or a path under ``/dev/``
+  (``/dev/stdout``) gets the records as they come, with no ``.partial`` file and nothing
+  to ``--resume``; such a file is never replaced.
+* Resumable: an interrupted run (Ctrl-C, a kill, a full disk) leaves ``FILE.partial``.
+  ``--resume`` keeps the complete articles at its start (or of ``FILE``), drops a trailing
+  incomplete one and labels the rest, so the result equals an uninterrupted run.
 * Parallel: under ``accelerate launch`` every process labels every N-th article into a
   shard file beside the output; the main process merges the shards in article order into
   one output. The processes must share a file system (one machine, or a shared disk).
@@ -29,6 +37,7 @@ How a run goes:
 
 import argparse
 import csv
+import errno
 import hashlib
 import html
 import json
@@ -44,19 +53,20 @@ from dataclasses import dataclass, field
 from itertools import chain, count
 from pathlib import Path
 
-from accelerate.utils import broadcast_object_list
+from accelerate.utils import broadcast_object_list, gather_object
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from ..core.atomic import atomic_file, write_json
+from ..core.atomic import atomic_file, destination, fsync_path, is_stream, write_json
 from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import DEFINITIONS, LABELS
+from ..core.locking import FileLock, Locked
 from ..core.precision import DEVICES, INFERENCE_PRECISIONS, resolve_device
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
 from ..reporting.render import HTML_END, html_start
-from .predictor import Predictor
+from .predictor import Predictor, check_model_dir
 
 CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]
 # Per label: a light background for the sentence and a dark shade for its border.
@@ -84,7 +94,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             "sentence_index (from 0), text, label, score (the label's probability) and probs "
             "(all four labels; CSV columns prob_<label>). A summary goes to standard error. "
             "With --output FILE the file appears only when the run succeeds; an interrupted run "
-            "leaves FILE.partial for --resume. Bad input stops the run with exit status 2 before "
+            "leaves FILE.partial for --resume; a FIFO or device (/dev/stdout) is written through. "
+            "One run at a time per output (FILE.lock). Bad input stops the run with exit status 2 before "
             "any output is written (standard input is checked as it is read). "
             "For many processes or GPUs: accelerate launch scripts/predict.py ..."
         ),
@@ -113,6 +124,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.chunk_sentences < 1:
         raise KalimatError("--chunk-sentences must be at least 1")
     check_paths(args)
+    # Streams are written through; a file is written beside the file a link points to.
+    args.stream = args.output is not None and is_stream(args.output)
+    args.target = None if args.output is None or args.stream else destination(args.output)
+    if args.resume and args.stream:
+        raise KalimatError(f"--resume: --output {args.output} is a stream (a FIFO or a device), written through as "
+                           "the run goes, with nothing to resume; drop --resume, or write to a file")
     return args
 
 
@@ -129,9 +146,21 @@ def check_paths(args) -> None:
             raise KalimatError(f"{option} {path}: is a folder; give a file name (one inside it will do)")
         if path.resolve() in inputs:
             raise KalimatError(f"{option} {path}: is also an input and would be overwritten; write elsewhere")
-        folder = next(parent for parent in path.resolve().parents if parent.exists())
+        if is_stream(path):
+            if not os.access(path, os.W_OK):
+                raise KalimatError(f"{option} {path}: cannot be written (permission denied); choose another path")
+            continue
+        try:
+            target = destination(path)
+        except KalimatError as err:
+            raise KalimatError(f"{option} {err}") from None
+        folder = next(parent for parent in target.parents if parent.exists())
         if not folder.is_dir():
             raise KalimatError(f"{option} {path}: {folder} is a file, not a folder; choose another path")
+        # Found now, not after the model loaded and the first chunk was labeled.
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise KalimatError(f"{option} {path}: cannot write in the folder {folder} (permission denied); "
+                               "choose another path or fix the folder's permissions")
     if args.output is not None and args.html is not None and args.output.resolve() == args.html.resolve():
         raise KalimatError(f"--html {args.html}: is also the --output file; give the page another name")
 
@@ -416,6 +445,8 @@ class Summary:
     def __init__(self):
         self.start = time.perf_counter()
         self.articles = self.empty = self.resumed = self.labeled = 0
+        self.written = 0  # articles whose records are in the output (resumed ones included)
+        self.truncated = 0  # inputs longer than the model reads, cut to its maximum length
         self.counts = Counter()
 
     def add(self, result: ArticleResult) -> None:
@@ -430,7 +461,8 @@ class Summary:
         return (
             f"summary: {_plural(self.articles, 'article')} ({self.empty} empty, {self.resumed} resumed), "
             f"{_plural(sum(self.counts.values()), 'sentence')}: {_format_counts(self.counts)}; "
-            f"{self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
+            f"{self.truncated} of the {self.labeled} labeled longer than the model's {predictor.max_length} tokens "
+            f"and cut; {self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
             f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''}; "
             f"model {made_by['model']}, weights sha256 {made_by['weights_sha256'][:12]})"
         )
@@ -448,13 +480,42 @@ def ignore(message: str) -> None:
     """For warnings another process or an earlier pass already printed."""
 
 
+class DiskFull(KalimatError):
+    """No space left while writing: the partial output is kept for ``--resume``."""
+
+
+def disk_full(args, summary: Summary, err: OSError) -> DiskFull:
+    """One line: what was being written, what the output keeps, how to go on."""
+    where = err.filename or " or ".join(map(str, filter(None, [args.output or "standard output", args.html])))
+    done = _plural(summary.written, "complete article")
+    if args.target is not None:
+        kept = (f"{partial_path(args.target)} keeps {done}; free some space and run the same command with --resume "
+                "to label the rest")
+    else:
+        kept = (f"{args.output or 'standard output'} received {done}; a stream cannot be resumed: free some space "
+                "and run again, or write to a file with --output FILE to be able to --resume")
+    return DiskFull(f"{os.strerror(err.errno).lower()} while writing {where}: {kept}")
+
+
 def write_results(results: Iterable[ArticleResult], args, resume_length: int, summary: Summary) -> None:
     """Write every result to the output and the page, then move both into place."""
+    summary.written = summary.resumed
+    try:
+        _write_results(results, args, resume_length, summary)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise disk_full(args, summary, err) from None
+        raise
+
+
+def _write_results(results: Iterable[ArticleResult], args, resume_length: int, summary: Summary) -> None:
     with ExitStack() as stack:
         if args.output is None:
             handle = sys.stdout
+        elif args.stream:  # a FIFO or a device: written through, never replaced
+            handle = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
         else:
-            handle = stack.enter_context(open(partial_path(args.output), "a" if resume_length else "w",
+            handle = stack.enter_context(open(partial_path(args.target), "a" if resume_length else "w",
                                               encoding="utf-8", newline=""))
         writer = WRITERS[args.format](handle, header=not resume_length)
         page = HtmlWriter(stack.enter_context(atomic_file(args.html)), model=str(args.model)) if args.html else None
@@ -469,14 +530,17 @@ def write_results(results: Iterable[ArticleResult], args, resume_length: int, su
             if not result.resumed:
                 writer.write(result)
                 handle.flush()
+                summary.written += 1
             if page:
                 page.write(result)
             summary.add(result)
         if page:
             page.close(summary.counts)
-    if args.output is not None:
-        os.replace(partial_path(args.output), args.output)
-        sidecar_path(args.output).unlink(missing_ok=True)
+    if args.target is not None:
+        fsync_path(partial_path(args.target))
+        os.replace(partial_path(args.target), args.target)
+        fsync_path(args.target.parent)
+        sidecar_path(args.target).unlink(missing_ok=True)
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
@@ -495,28 +559,59 @@ def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
     return total
 
 
+def lock_outputs(args, stack: ExitStack) -> None:
+    """Hold ``FILE.lock`` beside every output file until the run ends, or refuse with one line.
+
+    Streams are not locked: nothing is replaced there, and ``/dev`` is no place for lock files.
+    """
+    for option, path in [("--output", args.output), ("--html", args.html)]:
+        if path is None or is_stream(path):
+            continue
+        target = destination(path)
+        lock = target.with_name(target.name + ".lock")
+        try:
+            stack.enter_context(FileLock(lock))
+        except Locked as err:
+            raise KalimatError(
+                f"{option} {path}: another kalimat-predict run (process {err.pid or 'unknown'}) is writing it "
+                f"(lock {lock}); wait for it to finish, or choose another {option}"
+            ) from None
+
+
 def run(args, state) -> None:
     summary = Summary()
     main_process = state.is_main_process
-    total = count_articles(args.inputs, args.skip_bad) if main_process else None
-    preprocessor = Preprocessor.load(args.model)
+    with ExitStack() as locks:
+        total = count_articles(args.inputs, args.skip_bad) if main_process else None
+        preprocessor = Preprocessor.load(args.model)
+        if main_process:
+            check_model_dir(args.model)
+            for path in (args.target, args.html):
+                if path is not None and not is_stream(path):  # only now that input and model folder are checked
+                    destination(path).parent.mkdir(parents=True, exist_ok=True)
+            lock_outputs(args, locks)
+            # From here on a .partial file that a KalimatError interrupts is this run's own, and goes.
+            args.fresh_partial = args.target is not None and not (args.resume and partial_path(args.target).exists())
+        _label(args, state, summary, preprocessor, total)
+
+
+def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int | None) -> None:
+    main_process = state.is_main_process
     device = resolve_device(args.device)
     if state.num_processes > 1 and device.type == "cuda":
         device = state.device
     predictor = Predictor(args.model, device=device, precision=args.precision, batch_size=args.batch_size)
 
     resume_length, done_ids, shard_dir = 0, [], None
-    if main_process and args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)  # only now that input and model are checked
     made_by = provenance(args.model, predictor.precision)
     if main_process and args.resume:
-        check_resume_provenance(args.output, made_by)
-        resume_length, done_ids = prepare_resume(args.output, args.format)
-    if main_process and args.output is not None:
-        write_json(sidecar_path(args.output), made_by)
+        check_resume_provenance(args.target, made_by)
+        resume_length, done_ids = prepare_resume(args.target, args.format)
+    if main_process and args.target is not None:
+        write_json(sidecar_path(args.target), made_by)
     if state.num_processes > 1:
         if main_process:
-            shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.output.parent if args.output else None)
+            shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.target.parent if args.target else None)
         shared = [done_ids, shard_dir]
         broadcast_object_list(shared)
         done_ids, shard_dir = shared
@@ -527,15 +622,17 @@ def run(args, state) -> None:
     share = None if total is None else -(-max(0, total - len(done_ids)) // state.num_processes)
     results = tqdm(label_articles(mine, preprocessor, predictor, args.chunk_sentences), total=share,
                    unit="article", file=sys.stderr, disable=None if main_process else True, delay=2)
-    resumed = resumed_results(partial_path(args.output), args.format, resume_length) if resume_length else []
+    resumed = resumed_results(partial_path(args.target), args.format, resume_length) if resume_length else []
 
     try:
         if state.num_processes == 1:
             write_results(chain(resumed, results), args, resume_length, summary)
+            summary.truncated = predictor.truncated
         else:
             shards = [Path(shard_dir) / f"{rank}.jsonl" for rank in range(state.num_processes)]
             write_shard(results, shards[state.process_index])
             state.wait_for_everyone()
+            summary.truncated = sum(gather_object([predictor.truncated]))
             if main_process:
                 write_results(chain(resumed, merge_shards(shards)), args, resume_length, summary)
     finally:
@@ -550,18 +647,23 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
     state = process_state()
-    # A partial file this run creates goes on error; one that --resume continues holds earlier work.
-    fresh_partial = args.output is not None and not (args.resume and partial_path(args.output).exists())
+    args.fresh_partial = False
     try:
         run(args, state)
+    except DiskFull:
+        raise  # the partial file keeps the finished articles for --resume
     except KalimatError:
-        if fresh_partial and state.is_main_process:
-            partial_path(args.output).unlink(missing_ok=True)
+        if args.fresh_partial and state.is_main_process:
+            partial_path(args.target).unlink(missing_ok=True)
+            sidecar_path(args.target).unlink(missing_ok=True)
         raise
     except KeyboardInterrupt:
-        if args.output is not None:
-            print(f"interrupted: {partial_path(args.output)} keeps the finished articles; "
+        if args.target is not None:
+            print(f"interrupted: {partial_path(args.target)} keeps the finished articles; "
                   "run again with --resume to continue", file=sys.stderr)
+        elif args.stream:
+            print(f"interrupted: {args.output} received the articles labeled so far; a stream cannot be resumed",
+                  file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:
         # The reader left (e.g. `| head`): stop quietly, with the status a shell gives SIGPIPE.

@@ -173,6 +173,7 @@ class Predictor:
             quantize_int8(self.model)
         self.id2label = [self.model.config.id2label[i] for i in range(len(LABELS))]
         self.max_length = min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
+        self.truncated = 0  # inputs longer than max_length, cut to it (counted for the summary and reports)
         # What the model was trained to read beside a sentence (train.data.context); older exports read none.
         self.context = getattr(self.model.config, "kalimat_context", "none")
         # Fitted on the validation articles at export (train.reporting.calibration); 1: uncalibrated.
@@ -194,7 +195,9 @@ class Predictor:
             return logits
         if self.context != "none" and windows is None:
             windows = [context_text("", "", self.tokenizer.sep_token)] * len(sentences)
-        encoded = dict(self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length))
+        batch = self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length)
+        self.truncated += sum(bool(encoding.overflowing) for encoding in batch.encodings or ())
+        encoded = dict(batch)
         order = sorted(range(len(sentences)), key=lambda i: len(encoded["input_ids"][i]))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
