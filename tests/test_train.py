@@ -7,14 +7,14 @@ import time
 import pytest
 from hydra import compose, initialize_config_dir
 from tiny_models import TINY_MINI
-from transformers import AutoModelForSequenceClassification, pipeline
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.build import load_processed
 from train.inference.predictor import Predictor, label_agreement
-from train.modeling.training import windows
+from train.modeling.training import gold, windows
 from train.pipeline import check_config
 from train.reporting.evaluation import macro_f1
 
@@ -144,6 +144,49 @@ def test_pretrained_checkpoint_from_a_local_folder(model, run_train, tiny_bert_d
     assert config["model_type"] == model
     classify = pipeline("text-classification", model=str(models_dir / "pre"))
     assert classify(SENTENCE)[0]["label"] in LABELS
+
+
+LONG_TEXT = "Presiden mengatakan bahwa harga beras naik. " * 200
+
+
+def _longer_than(rows, tokenizer, context: str, limit: int) -> int:
+    """Rows whose input (sentence and context window) is longer than ``limit`` tokens, counted without the code under test."""
+    encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context))["input_ids"]
+    return sum(len(ids) > limit for ids in encoded)
+
+
+@pytest.mark.slow
+def test_inputs_longer_than_the_model_reads_are_counted(run_train, processed_dir):
+    process, runs_dir, models_dir = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "trainer.max_length=16",
+                                              "run_name=short")
+    report = json.loads((runs_dir / "short" / "report.json").read_text())
+    tokenizer = AutoTokenizer.from_pretrained(models_dir / "short")
+    dataset, _ = load_processed(processed_dir / "seeds")
+    context = report["hyperparameters"]["model.context"]
+    expected = {"max_length": 16, "train": _longer_than(dataset["train"], tokenizer, context, 16),
+                "validation": _longer_than(gold(dataset["validation"]), tokenizer, context, 16),
+                "test": _longer_than(gold(dataset["test"]), tokenizer, context, 16)}
+    assert expected["train"] > 0 and expected["test"] > 0  # the test's own premise
+    assert report["truncation"] == expected
+    assert (f"final: inputs longer than 16 tokens, cut: {expected['train']} of {len(dataset['train'])} training"
+            in process.stdout)
+    assert f"{expected['test']} test sentences" in (runs_dir / "short" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_max_length_is_clamped_to_the_model_and_the_export_truncates(run_train, tiny_bert_dir):
+    process, runs_dir, models_dir = run_train(f"model.name_or_path={tiny_bert_dir}", "data=seeds",
+                                              "trainer.num_train_epochs=1", "trainer.max_length=256",
+                                              "run_name=clamped")
+    positions = json.loads((tiny_bert_dir / "config.json").read_text())["max_position_embeddings"]
+    assert positions < 256
+    assert (f"warning: trainer.max_length=256 is more than the {positions} positions {tiny_bert_dir} has "
+            f"(max_position_embeddings); using {positions}") in process.stderr.splitlines()
+    assert json.loads((runs_dir / "clamped" / "report.json").read_text())["truncation"]["max_length"] == positions
+    # The README's call: the exported tokenizer cuts at the model's length, so a long text does not crash it.
+    classify = pipeline("text-classification", model=str(models_dir / "clamped"), truncation=True)
+    assert classify.tokenizer.model_max_length == positions
+    assert classify(LONG_TEXT)[0]["label"] in LABELS
 
 
 @pytest.mark.slow

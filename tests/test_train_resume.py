@@ -1,6 +1,7 @@
 """``train.resume=true``: an interrupted run continues from its checkpoints to the result it would have had."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -9,6 +10,8 @@ import time
 
 import pytest
 from tiny_models import TINY_MINI
+
+from train.core.locking import FileLock
 
 SETTINGS = (
     *TINY_MINI,
@@ -126,3 +129,25 @@ def test_resume_on_changed_data_is_refused(run_train):
         "error: train.resume=true: the dataset changed since the run was interrupted (content hash 0123456789ab, "
         f"now {current[:12]}); start a new run, its finished folds were trained on the old data"
     ]
+
+
+def test_a_second_run_with_the_same_run_name_is_refused(run_train, tmp_path):
+    lock = tmp_path / "runs" / ".busy.lock"
+    lock.parent.mkdir()
+    with FileLock(lock):  # as if another run of that name were training
+        process, runs_dir, _ = run_train(*TINY_MINI, "run_name=busy", check=False)
+    assert process.returncode == 2
+    assert process.stderr.strip().splitlines() == [
+        f"error: run_name=busy: another run (process {os.getpid()}) is using {runs_dir / 'busy'} (lock {lock}); "
+        "wait for it to finish, or choose another run_name"
+    ]
+    assert sorted(p.name for p in runs_dir.iterdir()) == []  # nothing written, not even Hydra's files
+
+
+@pytest.mark.slow
+def test_a_lock_left_by_a_killed_run_does_not_block_the_next(run_train, tmp_path):
+    lock = tmp_path / "runs" / ".after-kill.lock"
+    lock.parent.mkdir()
+    lock.write_text("999999\n")  # the file a killed run leaves; the kernel dropped its lock
+    _, runs_dir, _ = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "run_name=after-kill")
+    assert (runs_dir / "after-kill" / "report.json").is_file() and not lock.exists()

@@ -31,6 +31,7 @@ from .core.atomic import write_json, write_text
 from .core.distributed import process_state
 from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.labels import LABELS
+from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .data.build import ensure_dataset, load_processed
@@ -57,6 +58,8 @@ def main() -> None:
 def run(cfg: DictConfig) -> float | None:
     """Train, evaluate and export; return ``optimized_metric`` of the report for a sweeper to maximise."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    if process_state().is_main_process:
+        lock_run_dir(run_dir)  # held already in a single run (RunFolderLock); a multirun job locks here
     try:
         report = train_and_export(cfg, run_dir)
     except KalimatError:
@@ -309,6 +312,7 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         "selection": {"validation_macro_f1": result.validation_macro_f1},
         "served": served,
         "calibration": result.calibration,
+        "truncation": result.truncated,
         "baselines": baselines,
         "timing": {
             "train_seconds": result.train_seconds,

@@ -6,10 +6,16 @@ job takes it at once. A lock file holds the process id of its holder, for the me
 refuses a second job; the holder removes it when it is done.
 """
 
+import atexit
 import contextlib
 import fcntl
 import os
 from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from .errors import KalimatError, exit_on_error
 
 
 class Locked(Exception):
@@ -64,3 +70,50 @@ class FileLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+# ---------------------------------------------------------------- training runs
+
+_held: dict[Path, FileLock] = {}
+
+
+def run_lock_path(run_dir) -> Path:
+    """``runs/.<run_name>.lock``: beside the run folder (which may not exist yet), hidden from globs of runs."""
+    run_dir = Path(run_dir)
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+def lock_run_dir(run_dir) -> None:
+    """Hold the lock of ``run_dir`` until this process ends, or refuse the run with one line.
+
+    Taken before Hydra creates the folder or writes a byte into it (see :class:`RunFolderLock`),
+    so a refused run leaves the other run's folder as it was. Held by the process, not a
+    context: the kernel drops it at exit, a kill included, and the file goes at a normal exit.
+    """
+    lock_path = run_lock_path(run_dir)
+    if lock_path in _held:
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _held[lock_path] = FileLock(lock_path).acquire()
+    except Locked as err:
+        raise KalimatError(
+            f"run_name={Path(run_dir).name}: another run (process {err.pid or 'unknown'}) is using {run_dir} "
+            f"(lock {lock_path}); wait for it to finish, or choose another run_name"
+        ) from None
+    atexit.register(_held[lock_path].release)
+
+
+class RunFolderLock(Callback):
+    """Hydra callback (``configs/hydra/default.yaml``): lock the run folder before Hydra makes it.
+
+    ``on_run_start`` runs before Hydra creates ``hydra.run.dir`` and writes its own files
+    there. Only the main process of an ``accelerate launch`` (``RANK`` 0) locks: the others
+    are the same run. A multirun job's folder is new (time-stamped) and is locked by the
+    training code itself.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        run_dir = Path(config.hydra.run.dir)  # resolved in every process: ${launch_time:} is collective
+        if os.environ.get("RANK", "0") == "0":
+            exit_on_error(lock_run_dir)(run_dir)

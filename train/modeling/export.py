@@ -46,15 +46,20 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
             "This model reads each sentence with its neighbours: the sentence is the first segment of a sentence "
             "pair, and the previous and next sentence, joined by [SEP], the second (train/data/context.py). "
             "kalimat-predict builds that window from each article. With the plain pipeline: "
-            f'classify = pipeline("text-classification", model="{name}"); '
+            f'classify = pipeline("text-classification", model="{name}", truncation=True); '
             'classify({"text": sentence, "text_pair": previous + " [SEP] " + next_sentence}). '
             "A lone sentence (no text_pair) still works, as if it stood alone in its article."
         ))
     else:
         blocks.append(Paragraph(
             f'Input is one sentence: from transformers import pipeline; classify = pipeline("text-classification", '
-            f'model="{name}"); classify("Harga beras naik 10 persen bulan ini.")'
+            f'model="{name}", truncation=True); classify("Harga beras naik 10 persen bulan ini.")'
         ))
+    blocks.append(Paragraph(
+        "truncation=True cuts a longer input to the length the model reads (model_max_length in "
+        "tokenizer_config.json, at most the model's max_position_embeddings); without it a pipeline() call on a "
+        "longer input fails, since transformers pipelines do not truncate by default."
+    ))
     blocks.append(Paragraph(
         f"Scores: kalimat-predict divides the logits by the temperature {temperature:.3f} fitted on the validation "
         "articles (kalimat_temperature in config.json), so a score of 0.8 is right about 80% of the time; a plain "

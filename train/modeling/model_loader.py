@@ -8,6 +8,7 @@ with remote code, so loading a model cannot run code from its folder.
 """
 
 import socket
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -43,11 +44,17 @@ class ModelLoader:
 
     def __init__(self, model_cfg, max_length: int):
         self.cfg = model_cfg
-        self.max_length = max_length
+        self.max_length = max_length  # trainer.max_length, clamped to what the model can read
         self.name_or_path = model_cfg.name_or_path
         self._load_kwargs = {} if self.is_mini else _locate(str(self.name_or_path), model_cfg.get("revision"))
         if not self.is_mini:
-            self.load(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
+            config = self.load(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
+            positions = getattr(config, "max_position_embeddings", None)
+            if isinstance(positions, int) and 0 < positions < max_length:
+                # Longer inputs would index past the position embeddings and crash mid-training.
+                print(f"warning: trainer.max_length={max_length} is more than the {positions} positions "
+                      f"{self.name_or_path} has (max_position_embeddings); using {positions}", file=sys.stderr)
+                self.max_length = positions
 
     @property
     def is_mini(self) -> bool:

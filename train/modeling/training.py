@@ -73,6 +73,9 @@ class PhaseResult:
     num_parameters: int
     validation_macro_f1: float | None  # the kept epoch's, the figure model selection may use
     calibration: dict  # temperature fitted on validation; ECE and reliability bins on test, before and after
+    # Inputs longer than the model reads, cut to max_length: {"max_length", "train", "validation", "test"}
+    # (None in results written before it was counted).
+    truncated: dict | None = None
 
 
 def gold(rows: datasets.Dataset) -> datasets.Dataset:
@@ -212,9 +215,11 @@ def windows(rows: datasets.Dataset, tokenizer, context: str) -> list[str] | None
     return [context_text(p, n, tokenizer.sep_token) for p, n in zip(rows["previous"], rows["next"])]
 
 
-def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> datasets.Dataset:
+def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> tuple[datasets.Dataset, int]:
+    """The rows tokenized for the Trainer, and how many of them were longer than ``max_length`` and cut."""
     encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context), truncation=True, max_length=max_length)
-    return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])})
+    truncated = sum(bool(encoding.overflowing) for encoding in encoded.encodings or ())
+    return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])}), truncated
 
 
 def _trainer_metrics(eval_prediction) -> dict:
@@ -244,7 +249,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
 
     precision = resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
     tokenizer = loader.tokenizer(list(phase.train["text"]) + extra_texts)
-    max_length = cfg.trainer.max_length
+    max_length = loader.max_length  # trainer.max_length, clamped to the model's positions
     set_seed(cfg.seed)
     model = loader.model(tokenizer)
     model.config.kalimat_context = cfg.model.context  # saved with the export: the predictor reads the same
@@ -253,11 +258,13 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience))
     if state.is_main_process:
         callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard" / phase.name))))
+    train_dataset, train_cut = _encode(phase.train, tokenizer, max_length, cfg.model.context)
+    eval_dataset, validation_cut = _encode(phase.validation, tokenizer, max_length, cfg.model.context)
     trainer = Trainer(
         model=model,
         args=training_arguments(cfg, phase_dir, precision),
-        train_dataset=_encode(phase.train, tokenizer, max_length, cfg.model.context),
-        eval_dataset=_encode(phase.validation, tokenizer, max_length, cfg.model.context),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=_trainer_metrics,
@@ -268,9 +275,14 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     if checkpoint:
         state.print(f"{phase.name}: resuming from {checkpoint}")
     output = trainer.train(resume_from_checkpoint=checkpoint)
-    predictions, calibration, eval_seconds = predict(
+    predictions, calibration, eval_seconds, test_cut = predict(
         trainer.model, tokenizer, phase.validation, phase.test, cfg.trainer.per_device_eval_batch_size
     )
+    truncated = {"max_length": max_length, "train": train_cut, "validation": validation_cut, "test": test_cut}
+    if train_cut or validation_cut or test_cut:
+        state.print(f"{phase.name}: inputs longer than {max_length} tokens, cut: {train_cut} of {len(phase.train)} "
+                    f"training, {validation_cut} of {len(phase.validation)} validation, {test_cut} of "
+                    f"{len(phase.test)} test sentences")
     result = PhaseResult(
         predictions=[record | ({"fold": phase.fold} if phase.fold is not None else {}) for record in predictions],
         train_seconds=output.metrics["train_runtime"],
@@ -279,6 +291,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
         num_parameters=trainer.model.num_parameters(),
         validation_macro_f1=trainer.state.best_metric,
         calibration=calibration,
+        truncated=truncated,
     )
     if phase.name == "final":
         trainer.save_model(str(phase_dir / FINAL_MODEL_DIR))
@@ -289,7 +302,8 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
 
 
 def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Dataset, batch_size: int):
-    """Calibrate on ``validation``, then label ``test``: its records, calibration figures and seconds.
+    """Calibrate on ``validation``, then label ``test``: its records, calibration figures, seconds, and how
+    many test inputs were longer than the model reads and cut.
 
     The project's :class:`~train.inference.predictor.Predictor` labels them (the same code
     and record format as ``kalimat-predict``, with the gold label added). The temperature
@@ -299,7 +313,7 @@ def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Datas
     validation_logits = predictor.logits(list(validation["text"]), windows(validation, tokenizer, predictor.context))
     temperature = fit_temperature(validation_logits.numpy(), np.array(validation["label"]))
     model.config.kalimat_temperature = predictor.temperature = temperature
-    start = time.perf_counter()
+    start, cut_before = time.perf_counter(), predictor.truncated
     logits = predictor.logits(list(test["text"]), windows(test, tokenizer, predictor.context)).numpy()
     seconds = time.perf_counter() - start
     probabilities = softmax(logits, temperature)
@@ -316,7 +330,7 @@ def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Datas
         "bins_before": reliability(raw, gold),
         "bins_after": reliability(calibrated, gold),
     }
-    return records, calibration, seconds
+    return records, calibration, seconds, predictor.truncated - cut_before
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:

@@ -318,6 +318,13 @@ def _report_blocks(report: dict, confusion_png: bytes, reliability_png: bytes) -
         f"sentences: {calibration['ece_before']:.3f} raw, {calibration['ece_after']:.3f} calibrated."
     ))
     blocks.append(Image("reliability", RELIABILITY_FILE, reliability_png))
+    if report.get("truncation"):
+        cut = report["truncation"]
+        blocks.append(Heading("Long inputs"))
+        blocks.append(Paragraph(
+            f"Inputs longer than the model reads ({cut['max_length']} tokens, sentence and context together) are cut "
+            f"to that length: {cut['train']} training, {cut['validation']} validation and {cut['test']} test sentences."
+        ))
 
     blocks.append(Heading("Confusion matrix"))
     blocks.append(Paragraph("Rows are gold labels, columns predictions."))
