@@ -623,4 +623,4 @@ def test_sentences_longer_than_the_model_reads_are_counted(capsys, model_dir, tm
     assert longer == 1  # the test's own premise
     out, err = predict(capsys, "--model", model_dir, source)
     assert len(records(out)) == 2
-    assert f"; 1 of the 2 labeled longer than the model's {limit} tokens and cut;" in err
+    assert f"; 1 of the 2 labeled were longer than the model's {limit} tokens and cut;" in err

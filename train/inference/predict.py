@@ -461,8 +461,8 @@ class Summary:
         return (
             f"summary: {_plural(self.articles, 'article')} ({self.empty} empty, {self.resumed} resumed), "
             f"{_plural(sum(self.counts.values()), 'sentence')}: {_format_counts(self.counts)}; "
-            f"{self.truncated} of the {self.labeled} labeled longer than the model's {predictor.max_length} tokens "
-            f"and cut; {self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
+            f"{self.truncated} of the {self.labeled} labeled were longer than the model's {predictor.max_length} "
+            f"tokens and cut; {self.labeled / seconds:.1f} sentences/s labeled in {seconds:.1f} s, model load included "
             f"({predictor.device.type}, {predictor.precision}, {processes} process{'es' if processes > 1 else ''}; "
             f"model {made_by['model']}, weights sha256 {made_by['weights_sha256'][:12]})"
         )
