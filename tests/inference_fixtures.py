@@ -5,7 +5,8 @@ label maps, safetensors weights and a real WordPiece tokenizer learned from the 
 articles with :func:`train.modeling.mini_model.train_wordpiece` (so it knows their words: an empty
 vocabulary would turn every token into ``[UNK]`` and hide bugs). With ``train_steps`` the
 model is first fitted to a simple surface rule, so its labels are clear-cut and lower
-precisions can be compared with fp32.
+precisions can be compared with fp32. Like an export, the folder holds the int8 engine,
+calibrated here on the seed sentences.
 """
 
 import re
@@ -18,6 +19,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from train.core.labels import ID2LABEL, LABEL2ID, LABELS
 from train.data.articles import read_articles
 from train.data.preprocess import Preprocessor
+from train.inference.int8_engine import build_int8_engine
 from train.modeling.mini_model import train_wordpiece
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -67,6 +69,7 @@ def save_model_dir(path: Path, train_steps: int = 0) -> Path:
                 optimizer.step()
         model.eval().save_pretrained(path)
         tokenizer.save_pretrained(path)
+        build_int8_engine(path, sentences)
     finally:
         torch.set_num_threads(threads)
     return path

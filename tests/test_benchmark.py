@@ -17,7 +17,7 @@ def test_benchmark_times_both_ways_and_prints_json(tmp_path, model_dir):  # noqa
     trained_dir = model_dir
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--model", str(trained_dir), "--sentences", "16",
-         "--skip-base", "--precision", "auto", "fp32", "--output", str(output)],
+         "--skip-base", "--precision", "auto", "fp32", "int8", "--output", str(output)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -30,8 +30,10 @@ def test_benchmark_times_both_ways_and_prints_json(tmp_path, model_dir):  # noqa
     assert mini["tokens"] == sum(len(ids) for ids in tokenizer(sentences, truncation=True, max_length=128)["input_ids"])
     assert mini["naive"]["sentences_per_second"] * mini["naive"]["seconds"] == pytest.approx(16, rel=0.05)
     runs = {run["precision"].split()[0]: run for run in mini["predictor"]}
-    assert set(runs) == {"auto", "fp32"}
+    assert set(runs) == {"auto", "fp32", "int8"}
+    assert (runs["fp32"]["engine"], runs["int8"]["engine"]) == ("pytorch", "onnxruntime")
     # fp32 is the naive pipeline's own arithmetic, batched: on a trained model every label agrees
     assert runs["fp32"]["label_agreement_with_fp32"] == 1.0
     for run in runs.values():
         assert run["peak_rss_mb"] > 0 and 0 <= run["share_of_matmul_peak"] < 1
+        assert run["identical_at_batch_size_8"] is True  # labels and probabilities, rerun at another batch size

@@ -2,16 +2,19 @@
 
 import json
 
+import datasets
 import pytest
 from omegaconf import OmegaConf
 from report_fixtures import gold_labels, predictions_with_accuracy, write_run
 from tiny_models import seed_sentences
 from transformers import AutoModelForSequenceClassification, pipeline
 
+from train.core.atomic import atomic_dir
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.preprocess import PREPROCESSING_FILE
-from train.modeling.export import export_model
+from train.inference.int8_engine import ENGINE_FILE
+from train.modeling.export import save_model, write_card
 from train.modeling.mini_model import mini_config, train_wordpiece
 from train.reporting.report import load_report
 
@@ -28,6 +31,16 @@ def model_and_tokenizer():
     return AutoModelForSequenceClassification.from_config(mini_config(MINI, tokenizer, 64)), tokenizer
 
 
+def export_model(model, tokenizer, report, model_dir):
+    """What the training pipeline does at the end: stage, save, card, swap in."""
+    sentences = list(seed_sentences())[:40]
+    calibration = datasets.Dataset.from_dict({"text": sentences, "previous": [""] * 40, "next": [""] * 40})
+    with atomic_dir(model_dir) as staged:
+        save_model(model, tokenizer, CLEANING, calibration, staged, max_length=64)
+        write_card(staged, report, model_dir)
+    return model_dir
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     gold = gold_labels(40)
@@ -41,9 +54,10 @@ def report(tmp_path_factory):
 
 
 def test_export_loads_with_a_plain_pipeline(tmp_path, model_and_tokenizer, report):
-    model_dir = export_model(*model_and_tokenizer, CLEANING, report, tmp_path / "models" / "demo")
+    model_dir = export_model(*model_and_tokenizer, report, tmp_path / "models" / "demo")
 
     assert (model_dir / "model.safetensors").is_file() and not list(model_dir.glob("*.bin"))
+    assert (model_dir / ENGINE_FILE).is_file()
     config = json.loads((model_dir / "config.json").read_text())
     assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
     assert config["label2id"] == {label: i for i, label in enumerate(LABELS)}
@@ -57,7 +71,7 @@ def test_export_loads_with_a_plain_pipeline(tmp_path, model_and_tokenizer, repor
 
 
 def test_model_card_has_the_sections_and_the_intervals(tmp_path, model_and_tokenizer, report):
-    model_dir = export_model(*model_and_tokenizer, CLEANING, report, tmp_path / "demo")
+    model_dir = export_model(*model_and_tokenizer, report, tmp_path / "demo")
     card = (model_dir / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\nlanguage: id\n")
     for section in ("## Intended use", "## Labels", "## Training data", "## Evaluation", "## Limitations"):
@@ -75,9 +89,9 @@ def test_export_replaces_the_old_folder_whole_or_not_at_all(tmp_path, model_and_
 
     broken = {**report, "metrics": {}}  # the card cannot be written: the export fails midway
     with pytest.raises(KeyError):
-        export_model(*model_and_tokenizer, CLEANING, broken, model_dir)
+        export_model(*model_and_tokenizer, broken, model_dir)
     assert [p.name for p in model_dir.iterdir()] == ["stale.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
 
-    export_model(*model_and_tokenizer, CLEANING, report, model_dir)
+    export_model(*model_and_tokenizer, report, model_dir)
     assert not (model_dir / "stale.txt").exists() and (model_dir / "model.safetensors").is_file()

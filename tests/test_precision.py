@@ -8,14 +8,14 @@ from train.core.errors import KalimatError
 from train.core.precision import resolve_precision
 
 
-@pytest.mark.parametrize("amx, int8_kernels, expected", [
+@pytest.mark.parametrize("amx, x86, expected", [
     (True, True, "bf16"),
     (False, True, "int8"),
     (False, False, "fp32"),
 ])
-def test_auto_precision_follows_the_cpu(monkeypatch, amx, int8_kernels, expected):
+def test_auto_precision_follows_the_cpu(monkeypatch, amx, x86, expected):
     monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: amx)
-    monkeypatch.setattr(precision_module, "cpu_has_int8_kernels", lambda: int8_kernels)
+    monkeypatch.setattr(precision_module, "cpu_is_x86", lambda: x86)
     assert resolve_precision("auto", torch.device("cpu"), training=False, option="--precision") == expected
     assert resolve_precision("fp32", torch.device("cpu"), training=False, option="--precision") == "fp32"
     # one policy, two stages: training on a CPU stays fp32 whatever the CPU has

@@ -110,10 +110,13 @@ def test_standard_input(capsys, model_dir, monkeypatch):
     assert [(r["article_id"], r["sentence_index"]) for r in rows] == [("stdin", 0), ("stdin", 1)]
 
 
-def test_batching_and_chunking_do_not_change_predictions(capsys, model_dir):
-    batched = records(predict(capsys, "--model", model_dir, "--precision", "fp32", SEEDS)[0])
-    one_by_one = records(predict(capsys, "--model", model_dir, "--precision", "fp32",
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_batching_and_chunking_do_not_change_predictions(capsys, model_dir, precision):
+    batched = records(predict(capsys, "--model", model_dir, "--precision", precision, SEEDS)[0])
+    one_by_one = records(predict(capsys, "--model", model_dir, "--precision", precision,
                                  "--batch-size", "1", "--chunk-sentences", "1", SEEDS)[0])
+    if precision == "int8":  # the engine's records are bit-identical
+        assert batched == one_by_one
     assert [(r["article_id"], r["text"], r["label"]) for r in batched] == [
         (r["article_id"], r["text"], r["label"]) for r in one_by_one]
     for a, b in zip(batched, one_by_one):
@@ -174,10 +177,10 @@ def test_page_colours_keep_text_readable():
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_path, monkeypatch, fmt):
-    # One article a chunk in every run, so each article is batched the same way whatever
-    # the run resumed from (int8 scales activations per batch; see train.predictor).
+    # The interrupted run labels one article a chunk, the clean run all five in one batch pass,
+    # at the int8 engine: the records must still be the same, to the last digit.
     clean = tmp_path / f"clean.{fmt}"
-    predict(capsys, "--model", model_dir, "--format", fmt, "--output", clean, "--chunk-sentences", "1", SEEDS)
+    predict(capsys, "--model", model_dir, "--precision", "int8", "--format", fmt, "--output", clean, SEEDS)
 
     output = tmp_path / f"out.{fmt}"
     calls = []
@@ -190,7 +193,7 @@ def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_pat
         return real_predict(self, sentences, windows)
 
     monkeypatch.setattr(Predictor, "predict", interrupted_on_third_chunk)
-    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output,
+    _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--format", fmt, "--output", output,
                      "--chunk-sentences", "1", SEEDS, expect_exit=130)
     assert "--resume" in err and not output.exists()
     partial = Path(f"{output}.partial")
@@ -198,13 +201,13 @@ def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_pat
         handle.write('"cut-off line')  # as if killed in the middle of a write
     monkeypatch.setattr(Predictor, "predict", real_predict)
 
-    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output, "--resume",
-                     "--chunk-sentences", "1", SEEDS)
+    _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--format", fmt, "--output", output,
+                     "--resume", "--chunk-sentences", "1", SEEDS)
     assert output.read_text() == clean.read_text() and not partial.exists()
     assert "5 articles (0 empty, 1 resumed)" in err  # the second article may have been cut short
 
-    _, err = predict(capsys, "--model", model_dir, "--format", fmt, "--output", output, "--resume",
-                     "--chunk-sentences", "1", SEEDS)
+    _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--format", fmt, "--output", output,
+                     "--resume", "--chunk-sentences", "1", SEEDS)
     assert output.read_text() == clean.read_text()
     assert "(0 empty, 4 resumed)" in err  # a finished output: only its last article is labeled again
 

@@ -3,12 +3,17 @@
 import json
 import shutil
 
+import onnx
 import pytest
 import torch
-from inference_fixtures import model_dir, rule_label, seed_sentences  # noqa: F401 (model_dir is a fixture)
+from inference_fixtures import SEEDS, model_dir, rule_label, seed_sentences  # noqa: F401 (model_dir is a fixture)
+from transformers import AutoModelForSequenceClassification
 
+from train.core import precision as precision_module
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
+from train.inference.int8_engine import ENGINE_FILE, Int8Engine, find_int8_engine
+from train.inference.int8_engine import main as quantize_main
 from train.inference.predictor import Predictor, check_model_dir, label_agreement
 
 
@@ -58,10 +63,63 @@ def test_lower_precisions_agree_with_fp32(model_dir, sentences, precision):
     assert label_agreement(labels, reference) >= 0.99
 
 
-def test_int8_swaps_the_encoder_linear_layers_only(model_dir):
-    model = Predictor(model_dir, precision="int8").model
-    assert not any(type(m) is torch.nn.Linear for m in model.base_model.modules())
-    assert type(model.classifier) is torch.nn.Linear
+def test_int8_runs_the_engine_with_fixed_scales(model_dir):
+    predictor = Predictor(model_dir, precision="int8")
+    assert isinstance(predictor.model, Int8Engine)
+    operators = {node.op_type for node in onnx.load(model_dir / ENGINE_FILE).graph.node}
+    assert "DynamicQuantizeLinear" not in operators  # no scale is computed from a batch
+    assert {"QuantizeLinear", "MatMulIntegerToFloat"} <= operators
+
+
+@pytest.mark.parametrize("precision, tolerance", [("int8", 0), ("fp32", 2e-4), ("bf16", 2e-4)])
+def test_probabilities_do_not_depend_on_batching(model_dir, sentences, precision, tolerance):
+    """Batch size, chunking and order (what --batch-size, --chunk-sentences and --resume change) change nothing.
+
+    The int8 engine gives bit-identical records; PyTorch picks float kernels by batch shape,
+    which may move a probability's last printed digit.
+    """
+    predictor = Predictor(model_dir, precision=precision, batch_size=32)
+    reference = predictor.predict(sentences)
+    for batch_size, parts in [(1, 1), (5, 3), (32, 7)]:
+        predictor.batch_size = batch_size
+        step = -(-len(sentences) // parts)
+        chunks = [sentences[i : i + step][::-1] for i in range(0, len(sentences), step)]
+        labeled = [p for chunk in chunks for p in predictor.predict(chunk)[::-1]]
+        assert [p.label for p in labeled] == [p.label for p in reference]
+        for p, q, s in zip(labeled, reference, sentences):
+            if tolerance:
+                assert p.probs == pytest.approx(q.probs, abs=tolerance)
+            else:
+                assert p.record("a", 0, s) == q.record("a", 0, s)
+
+
+def test_an_engine_built_from_other_weights_is_not_used(model_dir, tmp_path, sentences):
+    path = copy_model(model_dir, tmp_path)
+    model = AutoModelForSequenceClassification.from_pretrained(path)
+    with torch.no_grad():  # other weights, labels as clear-cut as before: the classes' rows swapped
+        model.classifier.weight.copy_(model.classifier.weight.flip(0))
+        model.classifier.bias.copy_(model.classifier.bias.flip(0))
+    model.save_pretrained(path)
+    assert "built from other weights" in find_int8_engine(path)
+    with pytest.raises(KalimatError, match="^--precision int8: .* python scripts/quantize.py --model"):
+        Predictor(path, precision="int8")
+
+    quantize_main(["--model", str(path), "--calibration", str(SEEDS), "--sentences", "40"])
+    assert find_int8_engine(path) is None
+    reference = [p.label for p in Predictor(path, precision="fp32").predict(sentences)]
+    labels = [p.label for p in Predictor(path, precision="int8").predict(sentences)]
+    assert label_agreement(labels, reference) >= 0.99
+
+
+def test_auto_without_the_engine_runs_fp32_and_says_how_to_build_it(model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: False)
+    monkeypatch.setattr(precision_module, "cpu_is_x86", lambda: True)
+    path = copy_model(model_dir, tmp_path)
+    assert Predictor(path).precision == "int8"
+    (path / ENGINE_FILE).unlink()
+    assert Predictor(path).precision == "fp32"
+    assert "no model_int8.onnx, so it runs in fp32 (slower); build it with: python scripts/quantize.py" in (
+        capsys.readouterr().err)
 
 
 def test_label_agreement():

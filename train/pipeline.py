@@ -27,7 +27,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
-from .core.atomic import write_json, write_text
+from .core.atomic import atomic_dir, write_json, write_text
 from .core.distributed import process_state
 from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.labels import LABELS
@@ -36,7 +36,7 @@ from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .data.build import ensure_dataset, load_processed
 from .data.context import CONTEXTS
-from .modeling.export import export_model, score_served
+from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
@@ -130,10 +130,12 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
 
     if state.is_main_process:
         cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
-        served = score_served(model, tokenizer, final.test, [r["label"] for r in result.predictions])
-        report = build_report(cfg, run_name, metadata, final, result, folds, cv_predictions, served)
+        with atomic_dir(model_dir) as staged:  # scored as served before it replaces any earlier export
+            save_model(model, tokenizer, cfg.cleaning, final.validation, staged, loader.max_length)
+            served = score_served(staged, final.test, [r["label"] for r in result.predictions])
+            report = build_report(cfg, run_name, metadata, final, result, folds, cv_predictions, served)
+            write_card(staged, report, model_dir)
         write_run_report(run_dir, report, result.predictions, cv_predictions)
-        export_model(model, tokenizer, cfg.cleaning, report, model_dir)
         if not cfg.train.keep_checkpoints:
             remove_checkpoints(run_dir)
         print_summary(report, run_dir, model_dir)

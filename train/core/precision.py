@@ -6,13 +6,16 @@
   scaling, inference with the model cast), for both stages;
 * CPU, training: fp32. The Trainer's bf16 autocast on CPU was never shown to keep the
   learned labels, and CPU training here is small;
-* CPU, inference: bf16 on CPUs with AMX tiles (several times faster than fp32 there), int8
-  dynamic quantization on other x86 CPUs with PyTorch's int8 kernels, fp32 elsewhere.
-  ``train.inference.predictor`` has the measurements behind this.
+* CPU, inference: bf16 on CPUs with AMX tiles (several times faster than fp32 there), the
+  int8 engine (ONNX Runtime, activation scales fixed at export) on other x86 CPUs, fp32
+  elsewhere (other CPU kinds were never measured). ``train.inference.predictor`` has the
+  measurements behind this; a model folder without the int8 engine runs in fp32.
 
 Explicit choices are checked against the device: fp16 needs a GPU, int8 runs on CPU and
 only for inference.
 """
+
+import platform
 
 import torch
 
@@ -43,9 +46,9 @@ def cpu_has_amx() -> bool:
     return getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
 
 
-def cpu_has_int8_kernels() -> bool:
-    """Whether PyTorch has its x86 int8 kernels here (FBGEMM/oneDNN), which dynamic quantization needs to pay off."""
-    return "x86" in torch.backends.quantized.supported_engines
+def cpu_is_x86() -> bool:
+    """x86-64, where the int8 engine was measured to pay off (AVX-512 VNNI on Intel and AMD)."""
+    return platform.machine().lower() in ("x86_64", "amd64")
 
 
 def resolve_precision(setting: str, device: torch.device, training: bool, option: str) -> str:
@@ -60,7 +63,7 @@ def resolve_precision(setting: str, device: torch.device, training: bool, option
             return "fp32"
         if cpu_has_amx():
             return "bf16"
-        return "int8" if cpu_has_int8_kernels() else "fp32"
+        return "int8" if cpu_is_x86() else "fp32"
     if setting == "fp16" and device.type != "cuda":
         raise KalimatError(f"{option}=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")
     if setting == "int8" and device.type != "cpu":

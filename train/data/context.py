@@ -27,3 +27,8 @@ def neighbours(sentences: list[str]) -> list[tuple[str, str]]:
 def context_text(previous: str, following: str, separator: str) -> str:
     """The second segment of the pair: the window around the sentence, the sentence itself left out."""
     return f"{previous} {separator} {following}".strip()
+
+
+def article_windows(articles: list[list[str]], separator: str) -> list[str]:
+    """The windows of every sentence of several articles, flattened in order; articles never share one."""
+    return [context_text(p, n, separator) for sentences in articles for p, n in neighbours(sentences)]

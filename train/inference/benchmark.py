@@ -8,16 +8,20 @@ segmentation) are labeled by
 
 * naive: ``transformers.pipeline("text-classification")``, one sentence at a time, which
   is what a user without this project would write;
-* predictor: :class:`train.inference.predictor.Predictor` with the given precision(s);
+* predictor: :class:`train.inference.predictor.Predictor` with the given precision(s)
+  (engine: PyTorch for fp32/bf16/fp16, the ONNX Runtime int8 engine for int8);
 
 for two models: the ``mini`` model (``--model``, e.g. the quickstart export, or else a
 randomly initialised model of ``configs/model/mini.yaml``'s shape) and a randomly
-initialised model of the IndoBERT-base shape (no download needed). Each measurement runs
+initialised model of the IndoBERT-base shape (no download needed). The random models get
+their int8 engine the way an export does, calibrated on the corpus sentences that follow
+the timed ones, before any clock starts (an export builds it once). Each measurement runs
 in a fresh process, so its time includes loading the model and its peak resident memory
 is its own. The naive labels are fp32 labels, so each precision's label agreement with
 fp32 comes for free; it is meaningful only for a trained model (random weights leave
-most sentences near a tie). The machine's matrix-product peaks are measured too, to say
-what share of the hardware inference reaches.
+most sentences near a tie). Every predictor run is repeated untimed at batch size 8 to
+check that no label or probability (to 4 decimals) depends on batching. The machine's
+matrix-product peaks are measured too, to say what share of the hardware inference reaches.
 """
 
 import resource
@@ -31,17 +35,21 @@ from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
-from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
+from transformers import AutoConfig, AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 from transformers.utils import logging as hf_logging
 
 from ..core.labels import ID2LABEL, LABEL2ID
 from ..core.paths import CONFIG_DIR, INDOSUM
 from ..core.precision import cpu_has_amx
+from ..data.context import article_windows
 from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
+from .int8_engine import Int8Engine, build_int8_engine
 from .predictor import Predictor, check_model_dir, label_agreement
 
 MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
+CALIBRATION_SENTENCES = 512
+CHECK_BATCH_SIZE = 8  # the untimed second run that checks labels do not depend on batching
 
 
 def benchmark_sentences(count: int) -> tuple[list[str], str]:
@@ -50,24 +58,25 @@ def benchmark_sentences(count: int) -> tuple[list[str], str]:
     return sentences, str(INDOSUM)
 
 
-def save_random_model(path: Path, config: BertConfig, tokenizer) -> Path:
+def save_random_model(path: Path, config: BertConfig, tokenizer, calibration: list[str]) -> Path:
     torch.manual_seed(0)
     BertForSequenceClassification(config).eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
+    build_int8_engine(path, calibration, max_length=MAX_LENGTH)
     return path
 
 
-def random_mini(path: Path, sentences: list[str]) -> Path:
+def random_mini(path: Path, sentences: list[str], calibration: list[str]) -> Path:
     model_cfg = OmegaConf.load(CONFIG_DIR / "model" / "mini.yaml")
     tokenizer = train_wordpiece(sentences, model_cfg.vocab_size, model_cfg.min_frequency, MAX_LENGTH)
-    return save_random_model(path, mini_config(model_cfg, tokenizer, MAX_LENGTH), tokenizer)
+    return save_random_model(path, mini_config(model_cfg, tokenizer, MAX_LENGTH), tokenizer, calibration)
 
 
-def random_base(path: Path, sentences: list[str]) -> Path:
+def random_base(path: Path, sentences: list[str], calibration: list[str]) -> Path:
     """BertConfig's defaults are BERT-base (12 layers, hidden 768); IndoBERT-base has 50,000 word pieces."""
     tokenizer = train_wordpiece(sentences, vocab_size=30000, min_frequency=1, max_length=MAX_LENGTH)
     config = BertConfig(vocab_size=50000, num_labels=len(ID2LABEL), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID))
-    return save_random_model(path, config, tokenizer)
+    return save_random_model(path, config, tokenizer, calibration)
 
 
 # Each function below runs in a fresh process: load, label, report time and peak memory.
@@ -84,21 +93,30 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_naive(model_dir: str, sentences: list[str]) -> dict:
+def run_naive(model_dir: str, sentences: list[str], windows: list[str] | None) -> dict:
     hf_logging.disable_progress_bar()
     start = time.perf_counter()
     classify = pipeline("text-classification", model=model_dir, device="cpu")
-    labels = [classify(s, truncation=True, max_length=MAX_LENGTH)[0]["label"] for s in sentences]
+    inputs = sentences if windows is None else [{"text": s, "text_pair": w} for s, w in zip(sentences, windows)]
+    # A lone string gives a list of one result, a {"text", "text_pair"} dict the result itself.
+    results = [classify(x, truncation=True, max_length=MAX_LENGTH) for x in inputs]
+    labels = [(r[0] if isinstance(r, list) else r)["label"] for r in results]
     return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb(), "labels": labels}
 
 
-def run_predictor(model_dir: str, sentences: list[str], precision: str, batch_size: int) -> dict:
+def run_predictor(model_dir: str, sentences: list[str], windows: list[str] | None, precision: str,
+                  batch_size: int) -> dict:
     hf_logging.disable_progress_bar()
     start = time.perf_counter()
     predictor = Predictor(model_dir, device="cpu", precision=precision, batch_size=batch_size)
-    labels = [p.label for p in predictor.predict(sentences)]
-    return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb(), "labels": labels,
-            "precision": predictor.precision}
+    predictions = predictor.predict(sentences, windows)
+    seconds, peak = time.perf_counter() - start, _peak_rss_mb()
+    predictor.batch_size = CHECK_BATCH_SIZE
+    again = predictor.predict(sentences, windows)
+    records = [[p.record("", i, s) for i, (p, s) in enumerate(zip(run, sentences))] for run in (predictions, again)]
+    return {"seconds": seconds, "peak_rss_mb": peak, "labels": [p.label for p in predictions],
+            "precision": predictor.precision, "identical": records[0] == records[1],
+            "engine": "onnxruntime" if isinstance(predictor.model, Int8Engine) else "pytorch"}
 
 
 def in_fresh_process(function, *args) -> dict:
@@ -137,24 +155,31 @@ def matmul_parameters(model_dir: Path) -> int:
 
 def measure(name: str, model_dir: Path, random_init: bool, sentences: list[str], precisions: list[str],
             batch_size: int, peaks: dict) -> dict:
-    tokens = sum(len(ids) for ids in AutoTokenizer.from_pretrained(model_dir)(
-        sentences, truncation=True, max_length=MAX_LENGTH)["input_ids"])
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    # A model trained with context reads each sentence with its neighbours (here: in the corpus
+    # order), the naive pipeline as a text_pair: both ways get exactly the same inputs.
+    windows = None
+    if getattr(AutoConfig.from_pretrained(model_dir), "kalimat_context", "none") != "none":
+        windows = article_windows([sentences], tokenizer.sep_token)
+    tokens = sum(len(ids) for ids in tokenizer(sentences, windows, truncation=True, max_length=MAX_LENGTH)["input_ids"])
     flops = 2 * matmul_parameters(model_dir) * tokens
     print(f"[{name}] naive pipeline on {len(sentences)} sentences ...", file=sys.stderr)
-    naive = in_fresh_process(run_naive, str(model_dir), sentences)
+    naive = in_fresh_process(run_naive, str(model_dir), sentences, windows)
     result = {"name": name, "path": str(model_dir), "random_init": random_init,
               "matmul_parameters": matmul_parameters(model_dir), "tokens": tokens,
               "naive": _rates(naive, len(sentences), tokens), "predictor": []}
     for precision in precisions:
         print(f"[{name}] predictor, precision {precision} ...", file=sys.stderr)
-        run = in_fresh_process(run_predictor, str(model_dir), sentences, precision, batch_size)
+        run = in_fresh_process(run_predictor, str(model_dir), sentences, windows, precision, batch_size)
         peak = peaks["int8_gops" if run["precision"] == "int8" else f"{run['precision']}_gflops"]
         result["predictor"].append({
             "precision": f"{precision} ({run['precision']})" if precision == "auto" else precision,
+            "engine": run["engine"],
             "batch_size": batch_size,
             **_rates(run, len(sentences), tokens),
             "speedup": round(naive["seconds"] / run["seconds"], 2),
             "label_agreement_with_fp32": round(label_agreement(run["labels"], naive["labels"]), 4),
+            f"identical_at_batch_size_{CHECK_BATCH_SIZE}": run["identical"],
             "share_of_matmul_peak": round(flops / run["seconds"] / 1e9 / peak, 3),
         })
     result["naive"]["share_of_matmul_peak"] = round(flops / naive["seconds"] / 1e9 / peaks["fp32_gflops"], 3)
@@ -178,7 +203,8 @@ def _rates(run: dict, sentences: int, tokens: int) -> dict:
 
 def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_size: int, skip_base: bool) -> dict:
     """Every measurement of the module docstring, as one JSON-ready dict."""
-    sentences, source = benchmark_sentences(count)
+    sentences, source = benchmark_sentences(count + CALIBRATION_SENTENCES)
+    sentences, calibration = sentences[:count], sentences[count:]
     report = {"sentences": len(sentences), "source": source, "cpu": cpu_name(), "amx": cpu_has_amx(),
               "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
               "matmul_peak": matmul_peaks(), "models": []}
@@ -187,9 +213,9 @@ def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_s
             check_model_dir(model)
             models = [("mini", model, False)]
         else:
-            models = [("mini", random_mini(Path(tmp) / "mini", sentences), True)]
+            models = [("mini", random_mini(Path(tmp) / "mini", sentences, calibration), True)]
         if not skip_base:
-            models.append(("indobert-base shape", random_base(Path(tmp) / "base", sentences), True))
+            models.append(("indobert-base shape", random_base(Path(tmp) / "base", sentences, calibration), True))
         for name, model_dir, random_init in models:
             report["models"].append(
                 measure(name, model_dir, random_init, sentences, precisions, batch_size, report["matmul_peak"]))

@@ -38,7 +38,6 @@ How a run goes:
 import argparse
 import csv
 import errno
-import hashlib
 import html
 import json
 import os
@@ -66,6 +65,7 @@ from ..core.precision import DEVICES, INFERENCE_PRECISIONS, resolve_device
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
 from ..reporting.render import HTML_END, html_start
+from .int8_engine import ENGINE_FILE, sha256_of, weights_sha256
 from .predictor import Predictor, check_model_dir
 
 CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]
@@ -373,13 +373,12 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
 
 
 def provenance(model_dir: Path, precision: str) -> dict:
-    """What made an output: the model folder, a hash of its weights, the precision."""
-    digest = hashlib.sha256()
-    for name in sorted(p.name for p in Path(model_dir).glob("model*.safetensors")):
-        with open(Path(model_dir) / name, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return {"model": str(Path(model_dir).resolve()), "weights_sha256": digest.hexdigest(), "precision": precision}
+    """What made an output: the model folder, a hash of its weights (and of the int8 engine), the precision."""
+    made_by = {"model": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(model_dir),
+               "precision": precision}
+    if precision == "int8":  # the engine's fixed scales shape the output too
+        made_by["engine_sha256"] = sha256_of([Path(model_dir) / ENGINE_FILE])
+    return made_by
 
 
 def sidecar_path(output: Path) -> Path:
@@ -392,12 +391,12 @@ def check_resume_provenance(output: Path, made_by: dict) -> None:
     if not partial_path(output).exists() or not sidecar.exists():
         return
     before = json.loads(sidecar.read_text(encoding="utf-8"))
-    changed = [key for key in ("weights_sha256", "precision") if before.get(key) != made_by[key]]
+    changed = [key for key in ("weights_sha256", "precision", "engine_sha256") if before.get(key) != made_by.get(key)]
     if changed:
         raise KalimatError(
             f"--resume: {partial_path(output)} was labeled by {before.get('model')} at precision {before.get('precision')}, "
-            f"not by {made_by['model']} at {made_by['precision']}; resume with the same --model and --precision, "
-            "or start over without --resume"
+            f"not by {made_by['model']} at {made_by['precision']} ({', '.join(changed)} differ); resume with the same "
+            "--model (weights and int8 engine unchanged) and --precision, or start over without --resume"
         )
 
 

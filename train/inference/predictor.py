@@ -9,46 +9,45 @@ never run (``trust_remote_code`` stays off).
 Speed comes from doing little useless work:
 
 * a whole list of sentences is tokenized at once by the fast (Rust) tokenizer;
-* sentences are sorted by length and cut into batches, each padded only to its own
-  longest sentence, so almost no time goes into padding; results come back in input order;
+* sentences are sorted by length and batched only with sentences of the same token length
+  (:meth:`Predictor.batches`): no padding at all, and no sentence's result depends on the
+  sentences batched with it, so labels are the same however a job is batched, chunked or
+  resumed; results come back in input order;
 * the forward pass runs under ``torch.inference_mode`` (no autograd bookkeeping);
-* the precision is chosen per device (``auto``), by measurement. fp32 alone cannot go
-  far beyond the naive pipeline: on a 2-core AVX-512 CPU fp32 matrix products peak at
-  about 190-340 GFLOP/s and the length-sorted fp32 predictor already reaches 70% of that.
-  Lower precisions do more per cycle: on CPUs with AMX tiles (bf16 matrix products at
-  about 2,200 GFLOP/s on 2 cores) a model cast to bf16 labels the IndoBERT-base shape 2.8x
-  faster than fp32 and 1.5x faster than int8; on CPUs without AMX (AMD Zen 4: bf16 411
-  GFLOP/s, int8 570-860 GOP/s) int8 dynamic quantization is the fastest (40.8 sentences/s
-  against 30.6 for bf16 autocast and 13.8 for fp32). So ``auto`` means bf16 with AMX, int8 on
-  other x86 CPUs, bf16 on GPUs that support it, and fp32 elsewhere. Both kept the labels
-  of a trained quickstart model on at least 99.7% of 2,000 news sentences (the policy
-  itself lives in :mod:`train.core.precision`, shared with training);
-  ``scripts/benchmark.py`` prints that agreement (:func:`label_agreement`), and
-  ``fp32`` forces the plain model.
+* the precision and engine are chosen per device (``auto``; the policy lives in
+  :mod:`train.core.precision`, shared with training), by measurement. fp32 alone cannot
+  go far beyond the naive pipeline: the length-sorted fp32 predictor already runs at about
+  half to two thirds of a 2-core CPU's fp32 matrix-product peak. Lower precisions do more
+  per cycle. On CPUs with AMX tiles (bf16 matrix products at about 2,200 GFLOP/s on 2
+  cores) a model cast to bf16 labels the IndoBERT-base shape 2.8x faster than fp32. On
+  x86 CPUs without AMX bf16 is no faster than fp32 (on a 2-core Xeon without AMX: 146
+  GFLOP/s against 294), while int8 products reach about 1,000 GOP/s: there the int8 engine
+  (:mod:`train.inference.int8_engine`: ONNX Runtime, activation scales fixed at export)
+  labels the base shape at about 6x the naive pipeline. ``fp32`` forces the plain model,
+  the exact reference; ``scripts/benchmark.py`` prints every precision's agreement with it
+  (:func:`label_agreement`).
 
-int8 quantizes activations with one scale per batch, so its probabilities (rarely its
-labels) move slightly with the sentences a sentence is batched with; fp32 and bf16 give
-each sentence the same result in any batch, up to rounding.
-
-ONNX Runtime is not used: on a CPU without AMX its fused int8 graph was only about 15%
-faster than PyTorch int8 while adding an export step to every model load and a second
-runtime; with AMX, PyTorch bf16 is faster still.
+PyTorch's dynamic int8 quantization, the earlier default on CPUs without AMX, is not
+offered: it computes activation scales per batch, so labels changed with ``--batch-size``.
 """
 
 import json
-import warnings
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from safetensors import SafetensorError
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
-from ..data.context import context_text, neighbours
+from ..data.context import article_windows, context_text
+from .int8_engine import Int8Engine, find_int8_engine
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 UNSAFE_WEIGHT_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -112,33 +111,28 @@ def check_model_dir(model_dir) -> None:
         raise KalimatError(f"{path}: no tokenizer.json (a fast tokenizer); re-export the model")
 
 
-def quantize_int8(model: torch.nn.Module) -> None:
-    """Swap the encoder's Linear layers for int8 dynamic-quantized ones, in place.
-
-    The classification head stays fp32: it is tiny, and keeping it exact keeps labels
-    closer to the fp32 model. ``torch.ao.quantization`` announces its future removal on
-    every call; it still works in the PyTorch versions this project supports, and its
-    successor (torchao) would be an extra dependency, so those two warnings are silenced
-    here rather than shown to every user.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated")
-        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor")
-        torch.ao.quantization.quantize_dynamic(
-            model.base_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-        )
-
-
 class Predictor:
     """An exported model ready to label sentences; see the module docstring."""
 
     def __init__(self, model_dir, device: str = "auto", precision: str = "auto", batch_size: int = 32):
         check_model_dir(model_dir)
+        device = resolve_device(device) if isinstance(device, str) else device
+        chosen = resolve_precision(precision, device, training=False, option="--precision")
+        if chosen == "int8" and (missing := find_int8_engine(model_dir)):
+            fix = f"build it with: python scripts/quantize.py --model {model_dir} --calibration ARTICLES"
+            if precision != "auto":
+                raise KalimatError(f"--precision int8: {missing}; {fix}")
+            print(f"warning: {missing}, so it runs in fp32 (slower); {fix}", file=sys.stderr)
+            chosen = "fp32"
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                model_dir, trust_remote_code=False, use_safetensors=True, dtype=torch.float32
-            )
+            if chosen == "int8":
+                model, config = Int8Engine(model_dir), AutoConfig.from_pretrained(model_dir, trust_remote_code=False)
+            else:
+                model = AutoModelForSequenceClassification.from_pretrained(
+                    model_dir, trust_remote_code=False, use_safetensors=True, dtype=torch.float32
+                )
+                config = model.config
         except (OSError, ValueError, TypeError, KeyError, SafetensorError, StrictDataclassError) as err:
             # What a damaged folder that passed check_model_dir raises: cut weights, wrong types in config.json.
             detail = " ".join(str(err).split())
@@ -146,43 +140,59 @@ class Predictor:
                 f"{model_dir}: cannot load the model or tokenizer ({type(err).__name__}: {detail}); "
                 "re-export the model"
             ) from None
-        self._prepare(model, tokenizer, resolve_device(device) if isinstance(device, str) else device,
-                      precision, batch_size)
+        self._prepare(model, config, tokenizer, device, chosen, batch_size)
 
     @classmethod
     def from_model(cls, model, tokenizer, batch_size: int = 64) -> "Predictor":
         """A model in memory (training scores its test split with it), run exactly: fp32 on its own device.
 
-        Predicting in place would change the weights for int8 or bf16, so only fp32 is offered here.
+        Predicting in place would change the weights for bf16, so only fp32 is offered here.
         """
         predictor = cls.__new__(cls)
-        predictor._prepare(model, tokenizer, model.device, "fp32", batch_size)
+        predictor._prepare(model, model.config, tokenizer, model.device, "fp32", batch_size)
         return predictor
 
-    def _prepare(self, model, tokenizer, device: torch.device, precision: str, batch_size: int) -> None:
+    def _prepare(self, model, config, tokenizer, device: torch.device, precision: str, batch_size: int) -> None:
         if batch_size < 1:
             raise KalimatError("--batch-size must be at least 1")
         self.device = device
-        self.precision = resolve_precision(precision, self.device, training=False, option="--precision")
+        self.precision = precision
         self.batch_size = batch_size
         self.tokenizer = tokenizer
-        self.model = model.eval().to(self.device)
-        if self.precision in ("bf16", "fp16"):
-            self.model.to(torch.bfloat16 if self.precision == "bf16" else torch.float16)
-        elif self.precision == "int8":
-            quantize_int8(self.model)
-        self.id2label = [self.model.config.id2label[i] for i in range(len(LABELS))]
-        self.max_length = min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings)
+        if isinstance(model, Int8Engine):
+            self.model = model
+        else:
+            self.model = model.eval().to(self.device)
+            if self.precision in ("bf16", "fp16"):
+                self.model.to(torch.bfloat16 if self.precision == "bf16" else torch.float16)
+        self.id2label = [config.id2label[i] for i in range(len(LABELS))]
+        self.max_length = min(self.tokenizer.model_max_length, config.max_position_embeddings)
         self.truncated = 0  # inputs longer than max_length, cut to it (counted for the summary and reports)
         # What the model was trained to read beside a sentence (train.data.context); older exports read none.
-        self.context = getattr(self.model.config, "kalimat_context", "none")
+        self.context = getattr(config, "kalimat_context", "none")
         # Fitted on the validation articles at export (train.reporting.calibration); 1: uncalibrated.
-        self.temperature = float(getattr(self.model.config, "kalimat_temperature", 1.0))
+        self.temperature = float(getattr(config, "kalimat_temperature", 1.0))
 
-    def _batch(self, encoded: dict[str, list[list[int]]], indices: list[int]) -> dict[str, torch.Tensor]:
-        """Pad the sentences at ``indices`` to the longest of them (dynamic padding)."""
-        rows = {key: [values[i] for i in indices] for key, values in encoded.items()}
-        return self.tokenizer.pad(rows, padding="longest", return_tensors="pt").to(self.device)
+    def _forward(self, batch) -> torch.Tensor:
+        if isinstance(self.model, Int8Engine):
+            return self.model(batch)
+        return self.model(**{key: value.to(self.device) for key, value in batch.items()}).logits.float().cpu()
+
+    def batches(self, lengths: list[int]) -> Iterator[list[int]]:
+        """The indices of every batch: sentences of one token length each, shortest first.
+
+        Batching only sentences of equal length means no padding at all, and a sentence's
+        numbers never depend on which other sentences are labeled with it: with the int8
+        engine the same input gives bit-identical probabilities however it is batched,
+        chunked or resumed (PyTorch's fp32 kernels, chosen by batch shape, may still move
+        the last bits of a float). On 2,000 news sentences this also ran the IndoBERT-base
+        shape 1.4x faster than padding each sentence to a multiple of 8.
+        """
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        for _, group in groupby(order, key=lambda i: lengths[i]):
+            group = list(group)
+            for start in range(0, len(group), self.batch_size):
+                yield group[start : start + self.batch_size]
 
     def logits(self, sentences: list[str], windows: list[str] | None = None) -> torch.Tensor:
         """Raw logits, one row per sentence in input order, columns in model label order.
@@ -198,11 +208,10 @@ class Predictor:
         batch = self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length)
         self.truncated += sum(bool(encoding.overflowing) for encoding in batch.encodings or ())
         encoded = dict(batch)
-        order = sorted(range(len(sentences)), key=lambda i: len(encoded["input_ids"][i]))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                indices = order[start : start + self.batch_size]
-                logits[indices] = self.model(**self._batch(encoded, indices)).logits.float().cpu()
+            for indices in self.batches([len(ids) for ids in encoded["input_ids"]]):
+                batch = {key: torch.tensor([values[i] for i in indices]) for key, values in encoded.items()}
+                logits[indices] = self._forward(batch)
         return logits
 
     def probabilities(self, sentences: list[str], windows: list[str] | None = None) -> torch.Tensor:
@@ -219,10 +228,7 @@ class Predictor:
         A model trained with ``model.context=neighbours`` gets every sentence's window from
         its article (train.data.context); articles never share a window.
         """
-        windows = None
-        if self.context != "none":
-            separator = self.tokenizer.sep_token
-            windows = [context_text(p, n, separator) for sentences in articles for p, n in neighbours(sentences)]
+        windows = article_windows(articles, self.tokenizer.sep_token) if self.context != "none" else None
         predictions = iter(self.predict([s for sentences in articles for s in sentences], windows))
         return [[next(predictions) for _ in sentences] for sentences in articles]
 

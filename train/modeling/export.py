@@ -2,34 +2,50 @@
 
 The folder is what ``save_pretrained`` writes (safetensors weights, ``config.json`` with
 the four labels, the tokenizer), the cleaning rules the training data went through (so
-batch inference cleans articles the same way), a model card and a copy of the run's
-``report.json``. It is written atomically: a reader sees the previous export or the new
-one, never a half-written model, and ``transformers.pipeline("text-classification",
-model="models/<run_name>")`` loads it as it is.
+batch inference cleans articles the same way), the int8 engine ``kalimat-predict`` serves
+on CPUs without AMX (calibrated on the validation sentences, :mod:`train.inference.int8_engine`),
+a model card and a copy of the run's ``report.json``. It is staged and swapped in
+atomically (:func:`train.core.atomic.atomic_dir`): a reader sees the previous export or the
+new one, never a half-written model. The staged folder is scored as served before the swap
+(:func:`score_served`), so the report describes exactly the files users get, and
+``transformers.pipeline("text-classification", model="models/<run_name>")`` loads it as it is.
 """
 
-import tempfile
 from pathlib import Path
 
-from ..core.atomic import atomic_dir, write_json, write_text
+import datasets
+
+from ..core.atomic import write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
 from ..data.preprocess import Preprocessor
+from ..inference.int8_engine import build_int8_engine
 from ..inference.predictor import Predictor, label_agreement
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from ..reporting.report import results_blocks
 from .training import windows
 
+CALIBRATION_SENTENCES = 512
 
-def export_model(model, tokenizer, cleaning_cfg, report: dict, model_dir: Path) -> Path:
-    """Write the export folder for ``model`` and ``tokenizer`` and return it."""
-    with atomic_dir(model_dir) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        Preprocessor.from_config(cleaning_cfg).save(tmp)
-        write_text(tmp / "README.md", model_card(report, model_dir))
-        write_json(tmp / "report.json", report)
-    return model_dir
+
+def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, folder: Path, max_length: int) -> None:
+    """Everything of the export but its card and report: weights, tokenizer, cleaning rules, int8 engine.
+
+    The engine's activation ranges come from (at most 512) ``calibration`` rows, the
+    validation sentences: never the test sentences it is then scored on.
+    """
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    Preprocessor.from_config(cleaning_cfg).save(folder)
+    rows = calibration.select(range(min(len(calibration), CALIBRATION_SENTENCES)))
+    context = getattr(model.config, "kalimat_context", "none")
+    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, context), max_length)
+
+
+def write_card(folder: Path, report: dict, model_dir: Path) -> None:
+    """The model card and the run report, in the staged export ``folder`` of ``model_dir``."""
+    write_text(folder / "README.md", model_card(report, model_dir))
+    write_json(folder / "report.json", report)
 
 
 def _input_blocks(report: dict, model_dir: Path) -> list:
@@ -68,18 +84,15 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
     return blocks
 
 
-def score_served(model, tokenizer, rows, fp32_labels: list[str]) -> dict:
-    """The export as ``kalimat-predict`` serves it: saved, loaded by the predictor at its default precision.
+def score_served(folder: Path, rows: datasets.Dataset, fp32_labels: list[str]) -> dict:
+    """The export as ``kalimat-predict`` serves it: loaded by the predictor at its default precision.
 
     The run's metrics score the fp32 model in memory; a user's labels come from the saved
-    folder at ``--precision auto`` (int8 or bf16 on a CPU). This scores that path on the
-    same test sentences and says how many labels it shares with fp32.
+    folder at ``--precision auto`` (the int8 engine or bf16 on a CPU). This scores that path
+    on the same test sentences and says how many labels it shares with fp32.
     """
-    with tempfile.TemporaryDirectory(prefix=".served-") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        predictor = Predictor(tmp, device="auto", precision="auto")
-        labels = [p.label for p in predictor.predict(list(rows["text"]), windows(rows, tokenizer, predictor.context))]
+    predictor = Predictor(folder, device="auto", precision="auto")
+    labels = [p.label for p in predictor.predict(list(rows["text"]), windows(rows, predictor.tokenizer, predictor.context))]
     gold = [LABELS[i] for i in rows["label"]]
     return {
         "precision": predictor.precision,
