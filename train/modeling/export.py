@@ -55,7 +55,9 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
     name = f"models/{model_dir.name}"
     blocks = [Paragraph(
         "Articles must be cleaned and split the way the training data was: kalimat_preprocessing.json in this "
-        "folder holds the cleaning rules that kalimat's own prediction command (kalimat-predict) applies."
+        "folder holds the cleaning rules that kalimat's own prediction command (kalimat-predict) applies. "
+        "model_int8.onnx is the int8 engine kalimat-predict runs on x86 CPUs without AMX (ONNX Runtime, activation "
+        "scales fixed on the validation sentences); transformers loads model.safetensors and ignores it."
     )]
     if context == "neighbours":
         blocks.append(Paragraph(
