@@ -36,7 +36,7 @@ def export_model(model, tokenizer, report, model_dir):
     sentences = list(seed_sentences())[:40]
     calibration = datasets.Dataset.from_dict({"text": sentences, "previous": [""] * 40, "next": [""] * 40})
     with atomic_dir(model_dir) as staged:
-        save_model(model, tokenizer, CLEANING, calibration, staged, max_length=64)
+        save_model(model, tokenizer, CLEANING, calibration, staged)
         write_card(staged, report, model_dir)
     return model_dir
 

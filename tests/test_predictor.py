@@ -13,8 +13,8 @@ from train.core import precision as precision_module
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.inference.int8_engine import ENGINE_FILE, Int8Engine, find_int8_engine
-from train.inference.int8_engine import main as quantize_main
 from train.inference.predictor import Predictor, check_model_dir, label_agreement
+from train.inference.quantize import main as quantize_main
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,14 @@ def test_an_engine_built_from_other_weights_is_not_used(model_dir, tmp_path, sen
     reference = [p.label for p in Predictor(path, precision="fp32").predict(sentences)]
     labels = [p.label for p in Predictor(path, precision="int8").predict(sentences)]
     assert label_agreement(labels, reference) >= 0.99
+
+
+def test_a_damaged_engine_is_one_line_naming_the_fix(model_dir, tmp_path):
+    path = copy_model(model_dir, tmp_path)
+    engine = path / ENGINE_FILE
+    engine.write_bytes(engine.read_bytes()[:5000])  # cut, as by a full disk
+    with pytest.raises(KalimatError, match=r"model_int8.onnx: cannot be loaded \(.*\); rebuild it with: python scripts"):
+        Predictor(path, precision="int8")
 
 
 def test_auto_without_the_engine_runs_fp32_and_says_how_to_build_it(model_dir, tmp_path, monkeypatch, capsys):

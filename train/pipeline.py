@@ -131,7 +131,7 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     if state.is_main_process:
         cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
         with atomic_dir(model_dir) as staged:  # scored as served before it replaces any earlier export
-            save_model(model, tokenizer, cfg.cleaning, final.validation, staged, loader.max_length)
+            save_model(model, tokenizer, cfg.cleaning, final.validation, staged)
             served = score_served(staged, final.test, [r["label"] for r in result.predictions])
             report = build_report(cfg, run_name, metadata, final, result, folds, cv_predictions, served)
             write_card(staged, report, model_dir)

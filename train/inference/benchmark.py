@@ -62,7 +62,7 @@ def save_random_model(path: Path, config: BertConfig, tokenizer, calibration: li
     torch.manual_seed(0)
     BertForSequenceClassification(config).eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
-    build_int8_engine(path, calibration, max_length=MAX_LENGTH)
+    build_int8_engine(path, calibration)
     return path
 
 

@@ -38,8 +38,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import torch
+from onnx import helper, numpy_helper
+from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
 from tqdm.auto import tqdm
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from ..core.atomic import write_json
 from ..core.errors import KalimatError
@@ -74,18 +79,16 @@ def weights_sha256(model_dir) -> str:
     return _cached_sha256(paths, tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
 
 
-def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None = None,
-                      max_length: int = 128) -> Path:
+def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None = None) -> Path:
     """Build ``model_int8.onnx`` in ``model_dir`` (a saved model), calibrated on ``sentences``.
 
     ``windows`` are the sentences' context windows for a model trained with them, exactly as
     the predictor will pass them. Calibrate on sentences like the ones to be labeled (never
     on test sentences whose scores will be reported).
     """
-    import onnx
+    # Needed only here, and slow to import: not paid by every prediction job.
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if not sentences:
         raise KalimatError("int8 engine: no calibration sentences given")
@@ -94,6 +97,7 @@ def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, use_safetensors=True, attn_implementation="eager", dtype=torch.float32).eval()
     config = model.config
+    max_length = min(tokenizer.model_max_length, config.max_position_embeddings)  # as the predictor cuts
     with tempfile.TemporaryDirectory(prefix=".int8-", dir=model_dir) as tmp:
         plain, fused, dynamic = (Path(tmp) / name for name in ("plain.onnx", "fused.onnx", "dynamic.onnx"))
         example = tokenizer(["Contoh kalimat.", "Kalimat kedua sedikit lebih panjang."], padding=True,
@@ -122,27 +126,19 @@ def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None
     write_json(model_dir / INFO_FILE, {
         "weights_sha256": weights_sha256(model_dir),
         "calibration_sentences": len(sentences),
-        "onnxruntime": _ort_version(),
+        "onnxruntime": ort.__version__,
         "inputs": names,
     })
     return model_dir / ENGINE_FILE
 
 
-def _ort_version() -> str:
-    import onnxruntime
-
-    return onnxruntime.__version__
-
-
 def _calibrate(graph, tokenizer, names, sentences, windows, max_length) -> dict[str, tuple[float, float]]:
     """The range every dynamically quantized tensor reaches on the calibration sentences (real tokens only)."""
-    import onnx
-
     probe = onnx.ModelProto()
     probe.CopyFrom(graph)
     tensors = [node.input[0] for node in graph.graph.node if node.op_type == "DynamicQuantizeLinear"]
     for name in tensors:
-        probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+        probe.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     session = _session(probe.SerializeToString())
     low, high = np.zeros(len(tensors)), np.zeros(len(tensors))  # every range includes 0, as int8's must
     batch = 16
@@ -154,7 +150,7 @@ def _calibrate(graph, tokenizer, names, sentences, windows, max_length) -> dict[
         real = encoded["attention_mask"].astype(bool)
         outputs = session.run(tensors, {name: encoded[name].astype(np.int64) for name in names})
         for k, values in enumerate(outputs):
-            values = values[real] if values.shape[:2] == real.shape else values
+            values = values[real] if values.ndim == 3 and values.shape[:2] == real.shape else values
             low[k], high[k] = min(low[k], values.min()), max(high[k], values.max())
     return {name: (float(lo), float(hi)) for name, lo, hi in zip(tensors, low, high)}
 
@@ -165,8 +161,6 @@ def _freeze_scales(graph, ranges: dict[str, tuple[float, float]]) -> None:
     DynamicQuantizeLinear's scale and zero point outputs become constants of the same names,
     so every consumer (QAttention, MatMulInteger) reads them unchanged.
     """
-    from onnx import helper, numpy_helper
-
     nodes = []
     for node in graph.graph.node:
         if node.op_type != "DynamicQuantizeLinear":
@@ -207,11 +201,10 @@ def _freeze_scales(graph, ranges: dict[str, tuple[float, float]]) -> None:
     graph.graph.node.extend(kept)
 
 
-def _session(model, threads: int | None = None):
-    import onnxruntime as ort
-
+def _session(model):
+    """A CPU session with as many threads as torch uses (results do not depend on the number)."""
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.intra_op_num_threads = torch.get_num_threads()
     options.log_severity_level = 3  # errors only: not the optimizer's notes on unused initializers
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
@@ -221,8 +214,12 @@ class Int8Engine:
 
     def __init__(self, model_dir):
         path = Path(model_dir) / ENGINE_FILE
-        self.info = json.loads((Path(model_dir) / INFO_FILE).read_text(encoding="utf-8"))
-        self.session = _session(str(path))
+        try:
+            self.session = _session(str(path))
+        except (Fail, InvalidGraph, InvalidProtobuf) as err:  # a damaged or cut graph file
+            detail = " ".join(str(err).split())[:200]
+            raise KalimatError(f"{path}: cannot be loaded ({detail}); rebuild it with: python scripts/quantize.py "
+                               f"--model {model_dir} --calibration ARTICLES") from None
         self.names = [node.name for node in self.session.get_inputs()]
 
     def __call__(self, batch: dict) -> torch.Tensor:
@@ -236,10 +233,6 @@ def find_int8_engine(model_dir) -> str | None:
     if not (model_dir / ENGINE_FILE).is_file() or not (model_dir / INFO_FILE).is_file():
         return f"{model_dir} has no {ENGINE_FILE}"
     try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return "onnxruntime is not installed"
-    try:
         info = json.loads((model_dir / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return f"{model_dir / INFO_FILE} is not valid JSON"
@@ -247,46 +240,3 @@ def find_int8_engine(model_dir) -> str | None:
         return f"{model_dir / ENGINE_FILE} was built from other weights than {model_dir}'s"
     return None
 
-
-def main(argv: list[str] | None = None) -> None:
-    """``python scripts/quantize.py``: build the engine for a model folder exported without one."""
-    import argparse
-
-    from transformers import AutoConfig, AutoTokenizer
-
-    from ..core.errors import exit_on_error
-    from ..data.articles import read_articles
-    from ..data.context import article_windows
-    from ..data.preprocess import Preprocessor
-    from .predictor import check_model_dir
-
-    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0].split(": ", 1)[1])
-    parser.add_argument("--model", required=True, help="an exported model folder, models/<run_name>")
-    parser.add_argument("--calibration", nargs="+", required=True, metavar="INPUT",
-                        help="articles like the ones to be labeled, whose sentences set the int8 ranges (files, "
-                             "folders or JSONL, as kalimat-predict reads them); never articles you will score "
-                             "the model on")
-    parser.add_argument("--sentences", type=int, default=512, help="calibration sentences to use (default 512)")
-    args = parser.parse_args(argv)
-
-    @exit_on_error
-    def run() -> None:
-        check_model_dir(args.model)
-        if args.sentences < 1:
-            raise KalimatError("--sentences must be at least 1")
-        preprocessor = Preprocessor.load(args.model)
-        articles, total = [], 0  # whole articles, so each sentence gets its real neighbours
-        for article in read_articles(args.calibration):
-            if total >= args.sentences:
-                break
-            articles.append(preprocessor.article_sentences(article)[0][: args.sentences - total])
-            total += len(articles[-1])
-        sentences = [s for article in articles for s in article]
-        config = AutoConfig.from_pretrained(args.model)
-        windows = None
-        if getattr(config, "kalimat_context", "none") != "none":
-            windows = article_windows(articles, AutoTokenizer.from_pretrained(args.model).sep_token)
-        path = build_int8_engine(args.model, sentences, windows)
-        print(f"{path}: int8 engine calibrated on {len(sentences)} sentences")
-
-    run()

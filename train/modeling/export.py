@@ -28,7 +28,7 @@ from .training import windows
 CALIBRATION_SENTENCES = 512
 
 
-def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, folder: Path, max_length: int) -> None:
+def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, folder: Path) -> None:
     """Everything of the export but its card and report: weights, tokenizer, cleaning rules, int8 engine.
 
     The engine's activation ranges come from (at most 512) ``calibration`` rows, the
@@ -39,7 +39,7 @@ def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, fo
     Preprocessor.from_config(cleaning_cfg).save(folder)
     rows = calibration.select(range(min(len(calibration), CALIBRATION_SENTENCES)))
     context = getattr(model.config, "kalimat_context", "none")
-    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, context), max_length)
+    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, context))
 
 
 def write_card(folder: Path, report: dict, model_dir: Path) -> None:
