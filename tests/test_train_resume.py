@@ -98,7 +98,9 @@ def test_a_finished_run_is_not_replaced_unless_asked(run_train):
 
 @pytest.mark.slow
 def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_path, train_env, processed_dir):
-    command = [sys.executable, "-m", "train", *TINY_MINI, "trainer.num_train_epochs=200", "run_name=stopped",
+    # 200 epochs without early stopping: still training, whatever the machine's speed, when Ctrl-C comes.
+    command = [sys.executable, "-m", "train", *TINY_MINI, "trainer.num_train_epochs=200",
+               "trainer.early_stopping_patience=0", "run_name=stopped",
                f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
                f"paths.processed_dir={processed_dir}"]
     process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
@@ -107,6 +109,7 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
     deadline = time.monotonic() + 120
     while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert process.poll() is None, process.communicate()[1][-2000:]
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
