@@ -3,6 +3,7 @@
 import json
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -13,6 +14,7 @@ from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.build import load_processed
+from train.data.context import article_windows
 from train.inference.predictor import Predictor, label_agreement
 from train.modeling.training import gold, windows
 from train.pipeline import check_config
@@ -78,6 +80,19 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     assert "test macro-F1" in process.stdout and "cross-validation macro-F1" in process.stdout
     assert f"report: {run_dir / 'report.md'}" in process.stdout
     assert f"model:  {model_dir}" in process.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("context", ["neighbours", "neighbours_rules"])
+def test_training_and_prediction_build_the_same_windows(mini_cv_run, processed_dir, context):
+    """Training reads windows from the dataset's columns, kalimat-predict builds them from articles: same text."""
+    rows = load_processed(processed_dir / "seeds")[0]["train"]
+    tokenizer = SimpleNamespace(sep_token="[SEP]")
+    articles = {}
+    for article_id, text in zip(rows["article_id"], rows["text"]):
+        articles.setdefault(article_id, []).append(text)
+    assert len(articles) > 1 and all(len(sentences) > 1 for sentences in articles.values())
+    assert windows(rows, tokenizer, context) == article_windows(list(articles.values()), "[SEP]", context)
 
 
 @pytest.mark.slow

@@ -11,9 +11,13 @@ The same two functions build the pair in the dataset, in training, in evaluation
 ``kalimat-predict``, so a model always reads what it was trained on. A plain
 ``pipeline("text-classification")`` call on a lone sentence still works (an empty window);
 ``{"text": sentence, "text_pair": context}`` passes the window (see the model card).
+``model.context=neighbours_rules`` also puts the names of the labeling functions
+(:mod:`train.data.weak_labels`) that fire on the sentence at the head of its window.
 """
 
-CONTEXTS = ("none", "neighbours")
+from .weak_labels import fired_rules
+
+CONTEXTS = ("none", "neighbours", "neighbours_rules")
 
 
 def neighbours(sentences: list[str]) -> list[tuple[str, str]]:
@@ -24,11 +28,24 @@ def neighbours(sentences: list[str]) -> list[tuple[str, str]]:
     ]
 
 
-def context_text(previous: str, following: str, separator: str) -> str:
-    """The second segment of the pair: the window around the sentence, the sentence itself left out."""
-    return f"{previous} {separator} {following}".strip()
+def context_text(previous: str, following: str, separator: str, rules: list[str] | None = None) -> str:
+    """The second segment of the pair: the window around the sentence, the sentence itself left out.
+
+    With ``rules`` (``neighbours_rules``) the names of the labeling functions that fired on
+    the sentence lead the window: the model sees the rules' evidence and can learn when to
+    trust it, rather than being trained on the rules' votes as labels.
+    """
+    window = f"{previous} {separator} {following}".strip()
+    return window if rules is None else f"{' '.join(rules)} {separator} {window}"
 
 
-def article_windows(articles: list[list[str]], separator: str) -> list[str]:
-    """The windows of every sentence of several articles, flattened in order; articles never share one."""
-    return [context_text(p, n, separator) for sentences in articles for p, n in neighbours(sentences)]
+def article_windows(articles: list[list[str]], separator: str, context: str) -> list[str] | None:
+    """The windows of every sentence of several articles for ``context``, flattened in order
+    (``None`` for ``none``); articles never share a window."""
+    if context == "none":
+        return None
+    windows = []
+    for sentences in articles:
+        rules = fired_rules(sentences) if context == "neighbours_rules" else [None] * len(sentences)
+        windows += [context_text(p, n, separator, r) for (p, n), r in zip(neighbours(sentences), rules)]
+    return windows

@@ -158,9 +158,8 @@ def measure(name: str, model_dir: Path, random_init: bool, sentences: list[str],
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     # A model trained with context reads each sentence with its neighbours (here: in the corpus
     # order), the naive pipeline as a text_pair: both ways get exactly the same inputs.
-    windows = None
-    if getattr(AutoConfig.from_pretrained(model_dir), "kalimat_context", "none") != "none":
-        windows = article_windows([sentences], tokenizer.sep_token)
+    context = getattr(AutoConfig.from_pretrained(model_dir), "kalimat_context", "none")
+    windows = article_windows([sentences], tokenizer.sep_token, context)
     tokens = sum(len(ids) for ids in tokenizer(sentences, windows, truncation=True, max_length=MAX_LENGTH)["input_ids"])
     flops = 2 * matmul_parameters(model_dir) * tokens
     print(f"[{name}] naive pipeline on {len(sentences)} sentences ...", file=sys.stderr)

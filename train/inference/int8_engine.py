@@ -110,10 +110,11 @@ def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None
                 dynamic_axes={**{name: {0: "batch", 1: "sequence"} for name in names}, "logits": {0: "batch"}},
                 opset_version=17, dynamo=False)
         del model
-        optimizer.optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
-                                 hidden_size=config.hidden_size).save_model_to_file(str(fused))
-        logging.disable(logging.WARNING)  # its advice to pre-process for shape inference: not needed here
+        # Both tools log every step (and advise a shape-inference pass that is not needed here): silenced.
+        logging.disable(logging.WARNING)
         try:
+            optimizer.optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
+                                     hidden_size=config.hidden_size).save_model_to_file(str(fused))
             quantize_dynamic(fused, dynamic, weight_type=QuantType.QInt8,
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         finally:

@@ -46,7 +46,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
-from ..data.context import article_windows, context_text
+from ..data.context import article_windows
 from .int8_engine import Int8Engine, find_int8_engine
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -203,8 +203,8 @@ class Predictor:
         logits = torch.empty(len(sentences), len(LABELS))
         if not sentences:
             return logits
-        if self.context != "none" and windows is None:
-            windows = [context_text("", "", self.tokenizer.sep_token)] * len(sentences)
+        if self.context != "none" and windows is None:  # each sentence alone in its article
+            windows = article_windows([[s] for s in sentences], self.tokenizer.sep_token, self.context)
         batch = self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length)
         self.truncated += sum(bool(encoding.overflowing) for encoding in batch.encodings or ())
         encoded = dict(batch)
@@ -225,10 +225,10 @@ class Predictor:
     def predict_articles(self, articles: list[list[str]]) -> list[list[Prediction]]:
         """Label the sentences of several articles in one batched pass, each read in its own article.
 
-        A model trained with ``model.context=neighbours`` gets every sentence's window from
-        its article (train.data.context); articles never share a window.
+        A model trained with context (``model.context=neighbours`` or ``neighbours_rules``) gets
+        every sentence's window from its article (train.data.context); articles never share a window.
         """
-        windows = article_windows(articles, self.tokenizer.sep_token) if self.context != "none" else None
+        windows = article_windows(articles, self.tokenizer.sep_token, self.context)
         predictions = iter(self.predict([s for sentences in articles for s in sentences], windows))
         return [[next(predictions) for _ in sentences] for sentences in articles]
 

@@ -44,10 +44,8 @@ def main(argv: list[str] | None = None) -> None:
         articles.append(preprocessor.article_sentences(article)[0][: args.sentences - total])
         total += len(articles[-1])
     sentences = [s for article in articles for s in article]
-    config = AutoConfig.from_pretrained(args.model)
-    windows = None
-    if getattr(config, "kalimat_context", "none") != "none":
-        windows = article_windows(articles, AutoTokenizer.from_pretrained(args.model).sep_token)
+    context = getattr(AutoConfig.from_pretrained(args.model), "kalimat_context", "none")
+    windows = article_windows(articles, AutoTokenizer.from_pretrained(args.model).sep_token, context)
     path = build_int8_engine(args.model, sentences, windows)
     print(f"{path}: int8 engine calibrated on {len(sentences)} sentences")
 

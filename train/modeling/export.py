@@ -68,6 +68,14 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
             'classify({"text": sentence, "text_pair": previous + " [SEP] " + next_sentence}). '
             "A lone sentence (no text_pair) still works, as if it stood alone in its article."
         ))
+    elif context == "neighbours_rules":
+        blocks.append(Paragraph(
+            "This model reads each sentence with its neighbours and with the names of kalimat's labeling functions "
+            "that fire on it: the sentence is the first segment of a sentence pair, the second is the rule names, "
+            "[SEP], the previous sentence, [SEP], the next sentence (train/data/context.py, article_windows). "
+            "kalimat-predict builds that window from each article; use it rather than a plain pipeline() call, "
+            "which would need the same window built by hand."
+        ))
     else:
         blocks.append(Paragraph(
             f'Input is one sentence: from transformers import pipeline; classify = pipeline("text-classification", '

@@ -212,7 +212,8 @@ def windows(rows: datasets.Dataset, tokenizer, context: str) -> list[str] | None
     """The rows' second segments for ``model.context`` (see train.data.context), or ``None``."""
     if context == "none":
         return None
-    return [context_text(p, n, tokenizer.sep_token) for p, n in zip(rows["previous"], rows["next"])]
+    rules = rows["rules"] if context == "neighbours_rules" else [None] * len(rows)
+    return [context_text(p, n, tokenizer.sep_token, r) for p, n, r in zip(rows["previous"], rows["next"], rules)]
 
 
 def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> tuple[datasets.Dataset, int]:
