@@ -103,8 +103,10 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
                "trainer.early_stopping_patience=0", "run_name=stopped",
                f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
                f"paths.processed_dir={processed_dir}"]
+    # As from a terminal: a suite started in the background (``make test &``) passes SIGINT on ignored.
     process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     checkpoints = tmp_path / "runs" / "stopped" / "checkpoints" / "final"
     deadline = time.monotonic() + 120
     while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
