@@ -44,11 +44,10 @@ from ..core.precision import cpu_has_amx
 from ..data.context import article_windows
 from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
-from .int8_engine import Int8Engine, build_int8_engine
+from .int8_engine import CALIBRATION_SENTENCES, Int8Engine, build_int8_engine
 from .predictor import Predictor, check_model_dir, label_agreement
 
 MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
-CALIBRATION_SENTENCES = 512
 CHECK_BATCH_SIZE = 8  # the untimed second run that checks labels do not depend on batching
 
 

@@ -52,6 +52,8 @@ from ..core.errors import KalimatError
 ENGINE_FILE = "model_int8.onnx"
 INFO_FILE = "kalimat_int8.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+# Sentences whose activations set the int8 ranges: exports, the benchmark and scripts/quantize.py alike.
+CALIBRATION_SENTENCES = 512
 
 
 def sha256_of(paths) -> str:

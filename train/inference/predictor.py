@@ -206,7 +206,7 @@ class Predictor:
         if self.context != "none" and windows is None:  # each sentence alone in its article
             windows = article_windows([[s] for s in sentences], self.tokenizer.sep_token, self.context)
         batch = self.tokenizer(sentences, windows, truncation=True, max_length=self.max_length)
-        self.truncated += sum(bool(encoding.overflowing) for encoding in batch.encodings or ())
+        self.truncated += count_truncated(batch)
         encoded = dict(batch)
         with torch.inference_mode():
             for indices in self.batches([len(ids) for ids in encoded["input_ids"]]):
@@ -240,6 +240,11 @@ class Predictor:
             label = max(by_label, key=by_label.get)
             predictions.append(Prediction(label, by_label[label], {l: by_label[l] for l in LABELS}))
         return predictions
+
+
+def count_truncated(encoded) -> int:
+    """How many inputs of a fast tokenizer's output were longer than ``max_length`` and cut."""
+    return sum(bool(encoding.overflowing) for encoding in encoded.encodings or ())
 
 
 def label_agreement(labels: list[str], reference: list[str]) -> float:

@@ -1,6 +1,6 @@
 """``python scripts/quantize.py``: build the int8 engine of a model folder exported without one.
 
-    python scripts/quantize.py --model models/<run_name> --calibration ARTICLE... [--sentences 512]
+    python scripts/quantize.py --model models/<run_name> --calibration ARTICLE... [--sentences N]
 
 Exports made by ``python -m train`` carry their engine (calibrated on their validation
 sentences, :mod:`train.inference.int8_engine`); this builds one for an older export, or
@@ -18,7 +18,7 @@ from ..core.errors import KalimatError, exit_on_error
 from ..data.articles import read_articles
 from ..data.context import article_windows
 from ..data.preprocess import Preprocessor
-from .int8_engine import build_int8_engine
+from .int8_engine import CALIBRATION_SENTENCES, build_int8_engine
 from .predictor import check_model_dir
 
 
@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="articles like the ones to be labeled, whose sentences set the int8 ranges (files, "
                              "folders or JSONL, as kalimat-predict reads them); never articles you will score "
                              "the model on")
-    parser.add_argument("--sentences", type=int, default=512, help="calibration sentences to use (default 512)")
+    parser.add_argument("--sentences", type=int, default=CALIBRATION_SENTENCES,
+                        help=f"calibration sentences to use (default {CALIBRATION_SENTENCES}, as an export)")
     args = parser.parse_args(argv)
 
     check_model_dir(args.model)

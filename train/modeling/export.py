@@ -18,20 +18,18 @@ import datasets
 from ..core.atomic import write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
 from ..data.preprocess import Preprocessor
-from ..inference.int8_engine import build_int8_engine
+from ..inference.int8_engine import CALIBRATION_SENTENCES, build_int8_engine
 from ..inference.predictor import Predictor, label_agreement
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from ..reporting.report import results_blocks
 from .training import windows
 
-CALIBRATION_SENTENCES = 512
-
 
 def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, folder: Path) -> None:
     """Everything of the export but its card and report: weights, tokenizer, cleaning rules, int8 engine.
 
-    The engine's activation ranges come from (at most 512) ``calibration`` rows, the
+    The engine's activation ranges come from (at most CALIBRATION_SENTENCES) ``calibration`` rows, the
     validation sentences: never the test sentences it is then scored on.
     """
     model.save_pretrained(folder)

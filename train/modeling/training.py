@@ -38,7 +38,7 @@ from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
 from ..data.context import context_text
 from ..data.splits import GoldArticle, article_folds, check_folds
-from ..inference.predictor import Predictor
+from ..inference.predictor import Predictor, count_truncated
 from ..reporting.calibration import expected_calibration_error, fit_temperature, reliability, softmax
 from ..reporting.evaluation import macro_f1
 from .model_loader import ModelLoader
@@ -219,7 +219,7 @@ def windows(rows: datasets.Dataset, tokenizer, context: str) -> list[str] | None
 def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> tuple[datasets.Dataset, int]:
     """The rows tokenized for the Trainer, and how many of them were longer than ``max_length`` and cut."""
     encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context), truncation=True, max_length=max_length)
-    truncated = sum(bool(encoding.overflowing) for encoding in encoded.encodings or ())
+    truncated = count_truncated(encoded)
     return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])}), truncated
 
 
