@@ -59,6 +59,7 @@ def make_report(run_name, gold, pred, *, hyperparameters=None, content_hash=CONT
             "name": "kalimat-berita",
             "content_hash": content_hash,
             "label_sources": {"gold": 80, "weak": 400},
+            "weak_labeler": "rules",
         },
         "evaluation": {"split": "test", "num_sentences": len(gold)},
         "metrics": metrics,

@@ -1,8 +1,12 @@
 import random
 
+import datasets
 import pytest
 
 from train.core.errors import KalimatError
+from train.core.labels import LABELS
+from train.modeling.training import Phase
+from train.pipeline import _baselines
 from train.reporting.baselines import baseline_predictions
 
 # Each label has its own cue words, so a bag of n-grams separates them perfectly.
@@ -54,3 +58,22 @@ def test_baselines_are_deterministic(toy):
 def test_tfidf_needs_two_labels():
     with pytest.raises(KalimatError, match="at least two labels"):
         baseline_predictions(["a b", "c d"], ["claim", "claim"], ["a"], ["claim"], seed=0)
+
+
+def test_the_baselines_of_a_run_learn_from_the_human_labels_only(toy):
+    # Ten times as many weak sentences, every one labelled opinion: a baseline that learned
+    # from them would answer opinion almost everywhere.
+    train_texts, train_labels, eval_texts, eval_labels, weak = toy
+    weak_texts, _ = toy_sentences({"quote": 150, "opinion": 150, "claim": 400, "background": 150}, seed=2)
+
+    def rows(texts, labels, sources, weak_labels):
+        return datasets.Dataset.from_dict({
+            "text": texts, "label": [LABELS.index(label) for label in labels],
+            "label_source": sources, "weak_label": weak_labels, "article_id": ["a"] * len(texts)})
+
+    train = rows(train_texts + weak_texts, train_labels + ["opinion"] * len(weak_texts),
+                 ["gold"] * len(train_texts) + ["weak"] * len(weak_texts), ["claim"] * (len(train_texts) + len(weak_texts)))
+    test = rows(eval_texts, eval_labels, ["gold"] * len(eval_texts), weak)
+    results = _baselines(Phase("final", train, test, test), seed=0)
+    assert results["majority"] == ["claim"] * len(eval_texts)
+    assert sum(p == g for p, g in zip(results["tfidf_logreg"], eval_labels)) / len(eval_labels) > 0.9

@@ -146,6 +146,31 @@ def test_unlabeled_articles_get_weak_labels_with_their_rules(tmp_path):
     assert "number_or_estimate" in weak[0]["rules"] and "quote_with_speaker" in weak[1]["rules"]
 
 
+def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences(tmp_path):
+    # Three training sentences whose gold label the rules' vote misses, copied into a new
+    # article; the teacher, fit on the gold training sentences, labels them as annotated.
+    copied = {
+        "Pertimbangan politik yang lebih luas juga berperan.": ("opinion", "background"),
+        "Seperti Kim, Xi membantu perang Rusia.": ("claim", "background"),
+        "Dia dan Putin menandatangani perjanjian pertahanan bersama pada bulan Juni.": ("background", "claim"),
+    }
+    annotated = (SEEDS / "000_da2521d8e10fc030.txt").read_text(encoding="utf-8")
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "baru", "text": " ".join(copied)}) + "\n"
+                     + json.dumps({"id": "000_da2521d8e10fc030", "text": annotated}) + "\n", encoding="utf-8")
+    plain = read_jsonl(build_dataset(dataset_cfg(tmp_path / "plain")) / "sentences.jsonl")
+    out = build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.weak_labeler=teacher"))
+    records = read_jsonl(out / "sentences.jsonl")
+    gold = {r["text"]: r for r in plain}
+    assert all(gold[text]["split"] == "train" and gold[text]["label"] == label for text, (label, _) in copied.items())
+    weak = [r for r in records if r["label_source"] == "weak"]
+    assert [(r["label"], r["weak_label"]) for r in weak] == list(copied.values())
+    assert len(records) == len(plain) + len(copied)  # the annotated article is read once, with its gold labels
+    assert "weak labels by a logistic regression on TF-IDF and the labeling functions" in (out / "dataset_card.md").read_text()
+    with pytest.raises(KalimatError, match="data.weak_labeler='oracle'; use rules or teacher"):
+        build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.weak_labeler=oracle"))
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("binary.txt", b"\x00\x01\x02PNG", "binary"),
     ("latin.txt", "Caf\xe9 di Jakarta.".encode("latin-1"), "not valid UTF-8"),

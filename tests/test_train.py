@@ -51,6 +51,7 @@ def test_run_writes_report_predictions_and_logs(mini_cv_run, processed_dir):
     dataset, metadata = load_processed(processed_dir / "seeds")
     assert report["dataset"]["content_hash"] == metadata["content_hash"]
     assert report["dataset"]["label_sources"] == {"gold": len(dataset["train"])}
+    assert report["dataset"]["weak_labeler"] == "rules"
     test_lines = (run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
     assert report["evaluation"] == {"split": "test", "num_sentences": len(test_lines)}
     record = json.loads(test_lines[0])

@@ -40,6 +40,7 @@ from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
+from .modeling.training import gold as gold_sentences
 from .reporting.baselines import baseline_predictions
 from .reporting.evaluation import macro_f1, paired_comparison, scored, summarize_cv
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
@@ -306,6 +307,7 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
             "name": metadata["name"],
             "content_hash": metadata["content_hash"],
             "label_sources": dict(Counter(final.train["label_source"])),
+            "weak_labeler": cfg.data.weak_labeler,
         },
         "evaluation": {"split": "test", "num_sentences": len(gold)},
         "metrics": metrics,
@@ -327,10 +329,14 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
 
 
 def _baselines(phase, seed: int) -> dict[str, list[str]]:
-    """The baselines trained on a phase's training sentences, labeling its test sentences in order."""
+    """The baselines trained on a phase's human-labelled training sentences, labeling its test sentences in order.
+
+    Weak or teacher labels never train them: a baseline shows what the annotations alone buy.
+    """
+    train = gold_sentences(phase.train)
     return baseline_predictions(
-        list(phase.train["text"]),
-        [LABELS[i] for i in phase.train["label"]],
+        list(train["text"]),
+        [LABELS[i] for i in train["label"]],
         list(phase.test["text"]),
         list(phase.test["weak_label"]),
         seed,

@@ -37,6 +37,7 @@ from .articles import Article, expand_inputs, read_articles
 from .context import neighbours
 from .preprocess import Preprocessor
 from .splits import GoldArticle, assign_splits
+from .teacher import WEAK_LABELERS, fit_teacher
 from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
 
 SPLITS = ("train", "validation", "test")
@@ -56,7 +57,7 @@ FEATURES = datasets.Features({
 })
 # Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
 _CODE = ("articles", "cleaning", "splitter", "quotes", "preprocess", "annotations", "agreement", "weak_labels",
-         "context", "splits", "build")
+         "context", "splits", "teacher", "build")
 
 
 def _warn(message: str) -> None:
@@ -187,19 +188,25 @@ def rules_on_test(records: list[dict]) -> dict | None:
 
 @dataclass
 class Built:
-    """A built dataset before it is written: the records, the cleaning log, annotator agreement."""
+    """A built dataset before it is written: the records, the cleaning log, annotator agreement, who gave weak labels."""
 
     records: list[dict]
     removed: dict[str, list[str]]
     agreement: dict | None
+    weak_labeler: str
 
 
 def build_records(cfg: DictConfig) -> Built:
     """Every sentence as a record, the cleaning log (removed snippets per article), agreement."""
     data = cfg.data
+    if data.weak_labeler not in WEAK_LABELERS:
+        raise KalimatError(f"data.weak_labeler={data.weak_labeler!r}; use {' or '.join(WEAK_LABELERS)}")
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     labeled = _read(_sources(data, "sources"), data.on_bad_file)
     unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
+    # An unlabeled corpus may hold the annotated articles too (IndoSum does): those are read from data.sources.
+    annotated_ids = {a.id for a in labeled}
+    unlabeled = [a for a in unlabeled if a.id not in annotated_ids]
     articles = labeled + unlabeled
     if not articles:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
@@ -236,8 +243,23 @@ def build_records(cfg: DictConfig) -> Built:
                 "outlet": article.outlet, "category": article.category,
                 "previous": previous, "next": following,
             })
+    if data.weak_labeler == "teacher":
+        _teacher_labels(records, data.split.seed)
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
-    return Built(records, removed, agreement(first, second) if first else None)
+    return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler)
+
+
+def _teacher_labels(records: list[dict], seed: int) -> None:
+    """Relabel the weak sentences with the teacher fit on the gold training sentences (train/data/teacher.py)."""
+    weak = [r for r in records if r["label_source"] == "weak"]
+    train = [r for r in records if r["label_source"] == "gold" and r["split"] == "train"]
+    if not weak:
+        return
+    if len({r["label"] for r in train}) < 2:
+        raise KalimatError("data.weak_labeler=teacher needs gold training sentences of at least two labels; "
+                           "annotate more articles or use data.weak_labeler=rules")
+    for record, label in zip(weak, fit_teacher(train, seed).predict(weak)):
+        record["label"] = str(label)
 
 
 def _count_table(records: list[dict], key: str) -> Table:
@@ -278,7 +300,8 @@ def dataset_card(name: str, built: Built, hash_: str) -> str:
         Heading(f"Dataset card: {name}", 1),
         Paragraph(f"Content hash: {hash_} (reports quote it; runs on data with another hash are not comparable)."),
         Paragraph(f"{len(records)} sentences from {len(articles)} articles. Label sources: "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())) + "."),
+                  + ", ".join(f"{k} {v}" for k, v in sorted(sources.items()))
+                  + (f"; weak labels by {WEAK_LABELERS[built.weak_labeler]}." if sources["weak"] else ".")),
         Heading("Labels per split"),
         Paragraph("Gold sentences per label; the test articles are never used for model selection, early "
                   "stopping or rule development."),

@@ -18,6 +18,7 @@ import datasets
 from ..core.atomic import write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
 from ..data.preprocess import Preprocessor
+from ..data.teacher import WEAK_LABELERS
 from ..inference.int8_engine import CALIBRATION_SENTENCES, build_int8_engine
 from ..inference.predictor import Predictor, label_agreement
 from ..reporting.evaluation import macro_f1
@@ -150,7 +151,7 @@ def _card_blocks(report: dict, model_dir: Path) -> list:
         Paragraph(
             f"Dataset {dataset['name']} (content hash {dataset['content_hash']}): "
             f"{dataset['label_sources'].get('gold', 0)} human-labelled and {dataset['label_sources'].get('weak', 0)} "
-            "weakly labelled training sentences (weak labels come from the project's labeling rules). "
+            f"weakly labelled training sentences (weak labels come from {WEAK_LABELERS[dataset['weak_labeler']]}). "
             "Splits are by article, so no test article was seen in training."
         ),
         Heading("Evaluation"),

@@ -40,18 +40,22 @@ def baseline_predictions(
     }
 
 
+def tfidf_features():
+    """Word uni/bigrams plus character 2-5-grams (robust to Indonesian affixes), each TF-IDF weighted."""
+    return make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1, sublinear_tf=True),
+    )
+
+
 def _tfidf_logreg(texts: Sequence[str], labels: Sequence[str], seed: int):
-    """Word uni/bigrams plus character 2-5-grams (robust to Indonesian affixes), balanced logistic regression."""
+    """A balanced logistic regression on :func:`tfidf_features`."""
     if len(set(labels)) < 2:
         raise KalimatError(
             f"the tfidf_logreg baseline needs at least two labels in the training data, found {sorted(set(labels))}; "
             "add labelled sentences of other roles"
         )
-    features = make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1, sublinear_tf=True),
-    )
     classifier = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
-    model = make_pipeline(features, classifier)
+    model = make_pipeline(tfidf_features(), classifier)
     model.fit(list(texts), list(labels))
     return model
