@@ -244,6 +244,12 @@ def test_bad_settings_are_named_with_the_fix(override, named):
         check_config(_compose(*overrides))
 
 
+def test_cross_validation_refuses_teacher_labels_that_saw_the_folds():
+    with pytest.raises(KalimatError, match="^cv.folds with data.weak_labeler=teacher: .* use cv.folds=0"):
+        check_config(_compose("experiment=offline", "cv.folds=5"))
+    check_config(_compose("experiment=offline", "cv.folds=5", "data.weak_labeler=rules"))
+
+
 def test_good_settings_pass():
     check_config(_compose("experiment=quickstart"))
     check_config(_compose("model=indobert_lite", "trainer.learning_rate=2e-5", "cv.folds=0"))

@@ -189,6 +189,11 @@ def check_config(cfg: DictConfig) -> None:
             f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
             f"{cfg.model.num_attention_heads}"
         )
+    if cfg.cv.folds and cfg.data.get("weak_labeler") == "teacher":
+        raise KalimatError(
+            "cv.folds with data.weak_labeler=teacher: the teacher learned from every training article, the folds' "
+            "articles included, so their scores would flatter the model; use cv.folds=0 or data.weak_labeler=rules"
+        )
 
 
 def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool, state: PartialState) -> None:
