@@ -166,7 +166,12 @@ def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences
     weak = [r for r in records if r["label_source"] == "weak"]
     assert [(r["label"], r["weak_label"]) for r in weak] == list(copied.values())
     assert len(records) == len(plain) + len(copied)  # the annotated article is read once, with its gold labels
-    assert "weak labels by a logistic regression on TF-IDF and the labeling functions" in (out / "dataset_card.md").read_text()
+    card = (out / "dataset_card.md").read_text()
+    assert "weak labels by a logistic regression on TF-IDF and the labeling functions" in card
+    _, metadata = load_processed(out)
+    teacher = metadata["teacher_on_validation"]
+    assert teacher["sentences"] == sum(r["split"] == "validation" for r in plain) and 0 <= teacher["macro_f1"] <= 1
+    assert f"The teacher's macro-F1 on the {teacher['sentences']} validation sentences: {teacher['macro_f1']:.3f}" in card
     with pytest.raises(KalimatError, match="data.weak_labeler='oracle'; use rules or teacher"):
         build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.weak_labeler=oracle"))
 

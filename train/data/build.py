@@ -188,12 +188,14 @@ def rules_on_test(records: list[dict]) -> dict | None:
 
 @dataclass
 class Built:
-    """A built dataset before it is written: the records, the cleaning log, annotator agreement, who gave weak labels."""
+    """A built dataset before it is written: the records, the cleaning log, annotator agreement, who gave weak
+    labels, and, for the teacher, its score on the validation articles (so users see what its labels are worth)."""
 
     records: list[dict]
     removed: dict[str, list[str]]
     agreement: dict | None
     weak_labeler: str
+    teacher: dict | None = None
 
 
 def build_records(cfg: DictConfig) -> Built:
@@ -243,23 +245,32 @@ def build_records(cfg: DictConfig) -> Built:
                 "outlet": article.outlet, "category": article.category,
                 "previous": previous, "next": following,
             })
-    if data.weak_labeler == "teacher":
-        _teacher_labels(records, data.split.seed)
+    teacher = _teacher_labels(records, data.split.seed) if data.weak_labeler == "teacher" else None
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
-    return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler)
+    return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler, teacher)
 
 
-def _teacher_labels(records: list[dict], seed: int) -> None:
-    """Relabel the weak sentences with the teacher fit on the gold training sentences (train/data/teacher.py)."""
+def _teacher_labels(records: list[dict], seed: int) -> dict | None:
+    """Relabel the weak sentences with the teacher fit on the gold training sentences (train/data/teacher.py).
+
+    Returns the teacher's and the rules' macro-F1 on the gold validation sentences (None without any).
+    """
     weak = [r for r in records if r["label_source"] == "weak"]
     train = [r for r in records if r["label_source"] == "gold" and r["split"] == "train"]
     if not weak:
-        return
+        return None
     if len({r["label"] for r in train}) < 2:
         raise KalimatError("data.weak_labeler=teacher needs gold training sentences of at least two labels; "
                            "annotate more articles or use data.weak_labeler=rules")
-    for record, label in zip(weak, fit_teacher(train, seed).predict(weak)):
+    teacher = fit_teacher(train, seed)
+    for record, label in zip(weak, teacher.predict(weak)):
         record["label"] = str(label)
+    validation = [r for r in records if r["label_source"] == "gold" and r["split"] == "validation"]
+    if not validation:
+        return None
+    gold = [r["label"] for r in validation]
+    return {"sentences": len(validation), "macro_f1": macro_f1(gold, list(teacher.predict(validation))),
+            "rules_macro_f1": macro_f1(gold, [r["weak_label"] for r in validation])}
 
 
 def _count_table(records: list[dict], key: str) -> Table:
@@ -301,7 +312,10 @@ def dataset_card(name: str, built: Built, hash_: str) -> str:
         Paragraph(f"Content hash: {hash_} (reports quote it; runs on data with another hash are not comparable)."),
         Paragraph(f"{len(records)} sentences from {len(articles)} articles. Label sources: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(sources.items()))
-                  + (f"; weak labels by {WEAK_LABELERS[built.weak_labeler]}." if sources["weak"] else ".")),
+                  + (f"; weak labels by {WEAK_LABELERS[built.weak_labeler]}." if sources["weak"] else ".")
+                  + (f" The teacher's macro-F1 on the {built.teacher['sentences']} validation sentences: "
+                     f"{built.teacher['macro_f1']:.3f} (the rules' vote: {built.teacher['rules_macro_f1']:.3f})."
+                     if built.teacher else "")),
         Heading("Labels per split"),
         Paragraph("Gold sentences per label; the test articles are never used for model selection, early "
                   "stopping or rule development."),
@@ -350,7 +364,8 @@ def write_dataset(output_dir, name: str, built: Built, fingerprint: str) -> str:
         write_text(tmp / "dataset_card.md", dataset_card(name, built, hash_))
         write_json(tmp / "metadata.json", {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
                                            "num_sentences": len(records), "labels": list(LABELS),
-                                           "agreement": built.agreement, "rules_on_test": rules_on_test(records)})
+                                           "agreement": built.agreement, "rules_on_test": rules_on_test(records),
+                                           "teacher_on_validation": built.teacher})
     return hash_
 
 
@@ -375,6 +390,9 @@ def print_summary(built: Built, output_dir: Path, hash_: str) -> None:
     rules = rules_on_test(records)
     if rules:
         print(f"rules baseline on the test articles: macro-F1 {rules['macro_f1']:.3f}, accuracy {rules['accuracy']:.3f}")
+    if built.teacher:
+        print(f"teacher on the validation articles: macro-F1 {built.teacher['macro_f1']:.3f} "
+              f"(the rules' vote: {built.teacher['rules_macro_f1']:.3f})")
     if built.agreement:
         print(f"annotator agreement on {built.agreement['sentences']} sentences: Cohen's kappa "
               f"{built.agreement['cohen_kappa']:.3f}, raw {built.agreement['raw_agreement']:.1%}")
