@@ -12,8 +12,11 @@ from other_user import needs_permissions, run_restricted
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR, ROOT
+from train.data import build
 from train.data.build import build_dataset, ensure_dataset, load_processed
+from train.data.teacher import fit_teacher
 from train.modeling.training import cv_phases
+from train.reporting.evaluation import macro_f1
 
 SEEDS = ROOT / "seeds"
 ANNOTATIONS = ROOT / "data" / "annotations" / "seeds.jsonl"
@@ -146,7 +149,7 @@ def test_unlabeled_articles_get_weak_labels_with_their_rules(tmp_path):
     assert "number_or_estimate" in weak[0]["rules"] and "quote_with_speaker" in weak[1]["rules"]
 
 
-def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences(tmp_path):
+def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences(tmp_path, monkeypatch):
     # Three training sentences whose gold label the rules' vote misses, copied into a new
     # article; the teacher, fit on the gold training sentences, labels them as annotated.
     copied = {
@@ -159,21 +162,44 @@ def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences
     extra.write_text(json.dumps({"id": "baru", "text": " ".join(copied)}) + "\n"
                      + json.dumps({"id": "000_da2521d8e10fc030", "text": annotated}) + "\n", encoding="utf-8")
     plain = read_jsonl(build_dataset(dataset_cfg(tmp_path / "plain")) / "sentences.jsonl")
+    fitted_on = []
+    monkeypatch.setattr(build, "fit_teacher", lambda records: fitted_on.extend(records) or fit_teacher(records))
     out = build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.weak_labeler=teacher"))
     records = read_jsonl(out / "sentences.jsonl")
+
     gold = {r["text"]: r for r in plain}
     assert all(gold[text]["split"] == "train" and gold[text]["label"] == label for text, (label, _) in copied.items())
+    assert {(r["split"], r["label_source"]) for r in fitted_on} == {("train", "gold")}
+    assert len(fitted_on) == sum(r["split"] == "train" for r in plain)  # every gold training sentence, no other
     weak = [r for r in records if r["label_source"] == "weak"]
     assert [(r["label"], r["weak_label"]) for r in weak] == list(copied.values())
-    assert len(records) == len(plain) + len(copied)  # the annotated article is read once, with its gold labels
+    # The annotated article is read once, with its gold labels; no gold record changed.
+    assert [r for r in records if r["label_source"] == "gold"] == plain
+
     card = (out / "dataset_card.md").read_text()
     assert "weak labels by a logistic regression on TF-IDF and the labeling functions" in card
     _, metadata = load_processed(out)
+    validation = [r for r in plain if r["split"] == "validation"]
     teacher = metadata["teacher_on_validation"]
-    assert teacher["sentences"] == sum(r["split"] == "validation" for r in plain) and 0 <= teacher["macro_f1"] <= 1
-    assert f"The teacher's macro-F1 on the {teacher['sentences']} validation sentences: {teacher['macro_f1']:.3f}" in card
+    assert teacher["sentences"] == len(validation) > 0
+    assert teacher["rules_macro_f1"] == macro_f1([r["label"] for r in validation], [r["weak_label"] for r in validation])
+    assert teacher["macro_f1"] == macro_f1([r["label"] for r in validation],
+                                           list(fit_teacher([r for r in plain if r["split"] == "train"]).predict(validation)))
+    assert f"The teacher's macro-F1 on the {len(validation)} validation sentences: {teacher['macro_f1']:.3f}" in card
+    assert metadata["weak_labeler"] == "teacher"
+
+
+def test_an_unknown_weak_labeler_is_named_with_the_choices(tmp_path):
     with pytest.raises(KalimatError, match="data.weak_labeler='oracle'; use rules or teacher"):
-        build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.weak_labeler=oracle"))
+        build_dataset(dataset_cfg(tmp_path, "data.weak_labeler=oracle"))
+
+
+def test_another_article_under_a_taken_id_still_fails(tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "000_da2521d8e10fc030", "text": "Artikel lain sama sekali."}) + "\n",
+                     encoding="utf-8")
+    with pytest.raises(KalimatError, match="article id '000_da2521d8e10fc030' appears in"):
+        build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]"))
 
 
 @pytest.mark.parametrize("name, content, message", [

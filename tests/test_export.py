@@ -80,6 +80,14 @@ def test_model_card_has_the_sections_and_the_intervals(tmp_path, model_and_token
     assert f"[{low:.3f}, {high:.3f}]" in card
     assert f"Cross-validation over {report['cv']['folds']} folds" in card
     assert "tfidf_logreg" in card
+    assert ("80 human-labelled training sentences and 400 weakly labelled ones "
+            "(weak labels come from the labeling functions' vote)") in card
+    teacher = {**report, "dataset": {**report["dataset"], "weak_labeler": "teacher"}}
+    card = (export_model(*model_and_tokenizer, teacher, tmp_path / "teacher") / "README.md").read_text(encoding="utf-8")
+    assert "(weak labels come from a logistic regression on TF-IDF and the labeling functions" in card
+    gold_only = {**report, "dataset": {**report["dataset"], "label_sources": {"gold": 80}}}
+    card = (export_model(*model_and_tokenizer, gold_only, tmp_path / "gold") / "README.md").read_text(encoding="utf-8")
+    assert "80 human-labelled training sentences. Splits are by article" in card
 
 
 def test_export_replaces_the_old_folder_whole_or_not_at_all(tmp_path, model_and_tokenizer, report):

@@ -236,6 +236,7 @@ def _compose(*overrides):
         ("trainer.class_weights=auto", "trainer.class_weights=auto"),
         ("trainer.precision=fp8", "trainer.precision=fp8"),
         ("model.hidden_size=30", "model.hidden_size=30"),
+        ("data.weak_labeler=oracle", "data.weak_labeler=oracle: expected one of rules, teacher"),
     ],
 )
 def test_bad_settings_are_named_with_the_fix(override, named):

@@ -36,6 +36,7 @@ from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .data.build import ensure_dataset, load_processed
 from .data.context import CONTEXTS
+from .data.teacher import WEAK_LABELERS
 from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
@@ -165,6 +166,7 @@ SETTINGS = {
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
     "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
+    "data.weak_labeler": (lambda v: v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 
@@ -189,7 +191,7 @@ def check_config(cfg: DictConfig) -> None:
             f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
             f"{cfg.model.num_attention_heads}"
         )
-    if cfg.cv.folds and cfg.data.get("weak_labeler") == "teacher":
+    if cfg.cv.folds and cfg.data.weak_labeler == "teacher":
         raise KalimatError(
             "cv.folds with data.weak_labeler=teacher: the teacher learned from every training article, the folds' "
             "articles included, so their scores would flatter the model; use cv.folds=0 or data.weak_labeler=rules"
@@ -312,7 +314,7 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
             "name": metadata["name"],
             "content_hash": metadata["content_hash"],
             "label_sources": dict(Counter(final.train["label_source"])),
-            "weak_labeler": cfg.data.weak_labeler,
+            "weak_labeler": metadata["weak_labeler"],
         },
         "evaluation": {"split": "test", "num_sentences": len(gold)},
         "metrics": metrics,

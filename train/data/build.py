@@ -199,16 +199,24 @@ class Built:
 
 
 def build_records(cfg: DictConfig) -> Built:
-    """Every sentence as a record, the cleaning log (removed snippets per article), agreement."""
+    """Every sentence as a record, the cleaning log (removed snippets per article), agreement.
+
+    Sentences without a gold label get the rules' vote, or the teacher's label with
+    ``data.weak_labeler=teacher`` (whose validation score the result then carries).
+    """
     data = cfg.data
     if data.weak_labeler not in WEAK_LABELERS:
         raise KalimatError(f"data.weak_labeler={data.weak_labeler!r}; use {' or '.join(WEAK_LABELERS)}")
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     labeled = _read(_sources(data, "sources"), data.on_bad_file)
     unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
-    # An unlabeled corpus may hold the annotated articles too (IndoSum does): those are read from data.sources.
-    annotated_ids = {a.id for a in labeled}
-    unlabeled = [a for a in unlabeled if a.id not in annotated_ids]
+    # An unlabeled corpus may hold the annotated articles too (IndoSum does): the same article (id
+    # and text) is read once, from data.sources; another article under a taken id still fails below.
+    labeled_keys = {_identity(a) for a in labeled}
+    repeated = sum(_identity(a) in labeled_keys for a in unlabeled)
+    if repeated:
+        print(f"{repeated} articles of data.unlabeled_sources are also in data.sources: read once, from there")
+        unlabeled = [a for a in unlabeled if _identity(a) not in labeled_keys]
     articles = labeled + unlabeled
     if not articles:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
@@ -245,15 +253,20 @@ def build_records(cfg: DictConfig) -> Built:
                 "outlet": article.outlet, "category": article.category,
                 "previous": previous, "next": following,
             })
-    teacher = _teacher_labels(records, data.split.seed) if data.weak_labeler == "teacher" else None
+    teacher = _teacher_labels(records) if data.weak_labeler == "teacher" else None
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
     return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler, teacher)
 
 
-def _teacher_labels(records: list[dict], seed: int) -> dict | None:
+def _identity(article: Article) -> tuple:
+    return article.id, article.text, tuple(article.sentences or ())
+
+
+def _teacher_labels(records: list[dict]) -> dict | None:
     """Relabel the weak sentences with the teacher fit on the gold training sentences (train/data/teacher.py).
 
-    Returns the teacher's and the rules' macro-F1 on the gold validation sentences (None without any).
+    Returns the teacher's and the rules' macro-F1 on the gold validation sentences; None when
+    there are no weak sentences to label or no validation sentences to score it on.
     """
     weak = [r for r in records if r["label_source"] == "weak"]
     train = [r for r in records if r["label_source"] == "gold" and r["split"] == "train"]
@@ -262,7 +275,7 @@ def _teacher_labels(records: list[dict], seed: int) -> dict | None:
     if len({r["label"] for r in train}) < 2:
         raise KalimatError("data.weak_labeler=teacher needs gold training sentences of at least two labels; "
                            "annotate more articles or use data.weak_labeler=rules")
-    teacher = fit_teacher(train, seed)
+    teacher = fit_teacher(train)
     for record, label in zip(weak, teacher.predict(weak)):
         record["label"] = str(label)
     validation = [r for r in records if r["label_source"] == "gold" and r["split"] == "validation"]
@@ -365,7 +378,7 @@ def write_dataset(output_dir, name: str, built: Built, fingerprint: str) -> str:
         write_json(tmp / "metadata.json", {"name": name, "content_hash": hash_, "fingerprint": fingerprint,
                                            "num_sentences": len(records), "labels": list(LABELS),
                                            "agreement": built.agreement, "rules_on_test": rules_on_test(records),
-                                           "teacher_on_validation": built.teacher})
+                                           "weak_labeler": built.weak_labeler, "teacher_on_validation": built.teacher})
     return hash_
 
 

@@ -125,6 +125,7 @@ def model_card(report: dict, model_dir: Path) -> str:
 
 def _card_blocks(report: dict, model_dir: Path) -> list:
     dataset = report["dataset"]
+    gold, weak = dataset["label_sources"].get("gold", 0), dataset["label_sources"].get("weak", 0)
     model = report["model"]
     origin = (
         f"fine-tuned from {model['name_or_path']}"
@@ -150,9 +151,10 @@ def _card_blocks(report: dict, model_dir: Path) -> list:
         Heading("Training data"),
         Paragraph(
             f"Dataset {dataset['name']} (content hash {dataset['content_hash']}): "
-            f"{dataset['label_sources'].get('gold', 0)} human-labelled and {dataset['label_sources'].get('weak', 0)} "
-            f"weakly labelled training sentences (weak labels come from {WEAK_LABELERS[dataset['weak_labeler']]}). "
-            "Splits are by article, so no test article was seen in training."
+            f"{gold} human-labelled training sentences"
+            + (f" and {weak} weakly labelled ones (weak labels come from {WEAK_LABELERS[dataset['weak_labeler']]})"
+               if weak else "")
+            + ". Splits are by article, so no test article was seen in training."
         ),
         Heading("Evaluation"),
         *results_blocks(report),

@@ -9,11 +9,11 @@ model's score.
 from collections import Counter
 from collections.abc import Sequence
 
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import make_pipeline
 
 from ..core.errors import KalimatError
+from ..data.teacher import tfidf_features
 
 
 def baseline_predictions(
@@ -38,14 +38,6 @@ def baseline_predictions(
         "weak_rules": list(eval_weak_labels),
         "tfidf_logreg": _tfidf_logreg(train_texts, train_labels, seed).predict(list(eval_texts)).tolist(),
     }
-
-
-def tfidf_features():
-    """Word uni/bigrams plus character 2-5-grams (robust to Indonesian affixes), each TF-IDF weighted."""
-    return make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1, sublinear_tf=True),
-    )
 
 
 def _tfidf_logreg(texts: Sequence[str], labels: Sequence[str], seed: int):
