@@ -213,10 +213,11 @@ def build_records(cfg: DictConfig) -> Built:
     # An unlabeled corpus may hold the annotated articles too (IndoSum does): the same article (id
     # and text) is read once, from data.sources; another article under a taken id still fails below.
     labeled_keys = {_identity(a) for a in labeled}
-    repeated = sum(_identity(a) in labeled_keys for a in unlabeled)
-    if repeated:
-        print(f"{repeated} articles of data.unlabeled_sources are also in data.sources: read once, from there")
-        unlabeled = [a for a in unlabeled if _identity(a) not in labeled_keys]
+    new = [a for a in unlabeled if _identity(a) not in labeled_keys]
+    if len(new) < len(unlabeled):
+        print(f"{len(unlabeled) - len(new)} articles of data.unlabeled_sources are also in data.sources: "
+              "read once, from there")
+    unlabeled = new
     articles = labeled + unlabeled
     if not articles:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")

@@ -20,6 +20,14 @@ from .weak_labels import fired_rules
 CONTEXTS = ("none", "neighbours", "neighbours_rules")
 
 
+def model_context(config) -> str:
+    """What a model reads beside each sentence: ``kalimat_context`` in its config, set by training.
+
+    Models exported before the setting existed read the sentence alone.
+    """
+    return getattr(config, "kalimat_context", "none")
+
+
 def neighbours(sentences: list[str]) -> list[tuple[str, str]]:
     """``(previous, next)`` sentence of each sentence of one article; ``""`` at the article's edges."""
     return [

@@ -41,7 +41,7 @@ from transformers.utils import logging as hf_logging
 from ..core.labels import ID2LABEL, LABEL2ID
 from ..core.paths import CONFIG_DIR, INDOSUM
 from ..core.precision import cpu_has_amx
-from ..data.context import article_windows
+from ..data.context import article_windows, model_context
 from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
 from .int8_engine import CALIBRATION_SENTENCES, Int8Engine, build_int8_engine
@@ -157,7 +157,7 @@ def measure(name: str, model_dir: Path, random_init: bool, sentences: list[str],
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     # A model trained with context reads each sentence with its neighbours (here: in the corpus
     # order), the naive pipeline as a text_pair: both ways get exactly the same inputs.
-    context = getattr(AutoConfig.from_pretrained(model_dir), "kalimat_context", "none")
+    context = model_context(AutoConfig.from_pretrained(model_dir))
     windows = article_windows([sentences], tokenizer.sep_token, context)
     tokens = sum(len(ids) for ids in tokenizer(sentences, windows, truncation=True, max_length=MAX_LENGTH)["input_ids"])
     flops = 2 * matmul_parameters(model_dir) * tokens

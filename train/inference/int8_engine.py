@@ -6,8 +6,8 @@ hardware does (on 2 cores: about 1,000 GOP/s against under 300 GFLOP/s for fp32)
 from the whole batch, so a sentence's probabilities, and now and then its label, change
 with the sentences it happens to be batched with. Here the scales are measured once, on
 calibration sentences (the validation articles, when a training run exports), and frozen
-into the graph, so a sentence's result depends only on the sentence and the length it is
-padded to (the predictor pads each sentence to its own multiple of 8).
+into the graph, so a sentence's result depends only on the sentence (the predictor batches
+only sentences of the same token length, so nothing is padded).
 
 Building (:func:`build_int8_engine`, seconds for the mini model, about a minute for the
 IndoBERT-base shape):

@@ -46,7 +46,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
-from ..data.context import article_windows
+from ..data.context import article_windows, model_context
 from .int8_engine import Int8Engine, find_int8_engine
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -168,8 +168,7 @@ class Predictor:
         self.id2label = [config.id2label[i] for i in range(len(LABELS))]
         self.max_length = min(self.tokenizer.model_max_length, config.max_position_embeddings)
         self.truncated = 0  # inputs longer than max_length, cut to it (counted for the summary and reports)
-        # What the model was trained to read beside a sentence (train.data.context); older exports read none.
-        self.context = getattr(config, "kalimat_context", "none")
+        self.context = model_context(config)  # what the model was trained to read beside a sentence
         # Fitted on the validation articles at export (train.reporting.calibration); 1: uncalibrated.
         self.temperature = float(getattr(config, "kalimat_temperature", 1.0))
 

@@ -16,7 +16,7 @@ from transformers import AutoConfig, AutoTokenizer
 
 from ..core.errors import KalimatError, exit_on_error
 from ..data.articles import read_articles
-from ..data.context import article_windows
+from ..data.context import article_windows, model_context
 from ..data.preprocess import Preprocessor
 from .int8_engine import CALIBRATION_SENTENCES, build_int8_engine
 from .predictor import check_model_dir
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         articles.append(preprocessor.article_sentences(article)[0][: args.sentences - total])
         total += len(articles[-1])
     sentences = [s for article in articles for s in article]
-    context = getattr(AutoConfig.from_pretrained(args.model), "kalimat_context", "none")
+    context = model_context(AutoConfig.from_pretrained(args.model))
     windows = article_windows(articles, AutoTokenizer.from_pretrained(args.model).sep_token, context)
     path = build_int8_engine(args.model, sentences, windows)
     print(f"{path}: int8 engine calibrated on {len(sentences)} sentences")

@@ -17,6 +17,7 @@ import datasets
 
 from ..core.atomic import write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
+from ..data.context import model_context
 from ..data.preprocess import Preprocessor
 from ..data.teacher import WEAK_LABELERS
 from ..inference.int8_engine import CALIBRATION_SENTENCES, build_int8_engine
@@ -37,8 +38,7 @@ def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, fo
     tokenizer.save_pretrained(folder)
     Preprocessor.from_config(cleaning_cfg).save(folder)
     rows = calibration.select(range(min(len(calibration), CALIBRATION_SENTENCES)))
-    context = getattr(model.config, "kalimat_context", "none")
-    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, context))
+    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, model_context(model.config)))
 
 
 def write_card(folder: Path, report: dict, model_dir: Path) -> None:
