@@ -12,6 +12,10 @@ from transformers import AutoModelForSequenceClassification
 from train.core import precision as precision_module
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
+from train.data.articles import read_articles
+from train.data.context import article_windows
+from train.data.preprocess import Preprocessor
+from train.inference import quantize as quantize_module
 from train.inference.int8_engine import ENGINE_FILE, Int8Engine, find_int8_engine
 from train.inference.predictor import Predictor, check_model_dir, label_agreement
 from train.inference.quantize import main as quantize_main
@@ -109,6 +113,20 @@ def test_an_engine_built_from_other_weights_is_not_used(model_dir, tmp_path, sen
     reference = [p.label for p in Predictor(path, precision="fp32").predict(sentences)]
     labels = [p.label for p in Predictor(path, precision="int8").predict(sentences)]
     assert label_agreement(labels, reference) >= 0.99
+
+
+def test_calibration_cut_mid_article_keeps_each_sentences_real_neighbours(model_dir, tmp_path, monkeypatch):
+    path = copy_model(model_dir, tmp_path)
+    config = json.loads((path / "config.json").read_text())
+    (path / "config.json").write_text(json.dumps({**config, "kalimat_context": "neighbours"}))
+    calibrated = {}
+    monkeypatch.setattr(quantize_module, "build_int8_engine",
+                        lambda folder, sentences, windows: calibrated.update(sentences=sentences, windows=windows))
+    quantize_main(["--model", str(path), "--calibration", str(SEEDS), "--sentences", "3"])
+    first = Preprocessor.load(path).article_sentences(next(read_articles([str(SEEDS)])))[0]
+    assert len(first) > 3 and calibrated["sentences"] == first[:3]
+    assert calibrated["windows"] == article_windows([first], "[SEP]", "neighbours")[:3]
+    assert calibrated["windows"][2].endswith(first[3])  # the cut sentence still reads the one after it
 
 
 def test_a_damaged_engine_is_one_line_naming_the_fix(model_dir, tmp_path):

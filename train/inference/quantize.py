@@ -38,15 +38,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.sentences < 1:
         raise KalimatError("--sentences must be at least 1")
     preprocessor = Preprocessor.load(args.model)
-    articles, total = [], 0  # whole articles, so each sentence gets its real neighbours
+    articles, total = [], 0  # whole articles, so each sentence gets its real neighbours, then cut
     for article in read_articles(args.calibration):
         if total >= args.sentences:
             break
-        articles.append(preprocessor.article_sentences(article)[0][: args.sentences - total])
+        articles.append(preprocessor.article_sentences(article)[0])
         total += len(articles[-1])
-    sentences = [s for article in articles for s in article]
+    sentences = [s for article in articles for s in article][: args.sentences]
     context = model_context(AutoConfig.from_pretrained(args.model))
     windows = article_windows(articles, AutoTokenizer.from_pretrained(args.model).sep_token, context)
+    windows = None if windows is None else windows[: args.sentences]
     path = build_int8_engine(args.model, sentences, windows)
     print(f"{path}: int8 engine calibrated on {len(sentences)} sentences")
 
