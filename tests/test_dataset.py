@@ -149,6 +149,20 @@ def test_unlabeled_articles_get_weak_labels_with_their_rules(tmp_path):
     assert "number_or_estimate" in weak[0]["rules"] and "quote_with_speaker" in weak[1]["rules"]
 
 
+def test_max_unlabeled_articles_reads_the_first_new_articles_in_file_order(tmp_path):
+    # The annotated seed article first: it is read from data.sources and does not count.
+    annotated = (SEEDS / "000_da2521d8e10fc030.txt").read_text(encoding="utf-8")
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "000_da2521d8e10fc030", "text": annotated}) + "\n" + "".join(
+        json.dumps({"id": f"baru-{i}", "text": f"Harga beras naik {i} persen."}) + "\n" for i in range(4)),
+        encoding="utf-8")
+    out = build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.max_unlabeled_articles=2"))
+    records = read_jsonl(out / "sentences.jsonl")
+    assert sorted({r["article_id"] for r in records if r["label_source"] == "weak"}) == ["baru-0", "baru-1"]
+    with pytest.raises(KalimatError, match=r"^data.max_unlabeled_articles=-1: expected null \(all of them\) or a whole"):
+        build_dataset(dataset_cfg(tmp_path, f"data.unlabeled_sources=[{extra}]", "data.max_unlabeled_articles=-1"))
+
+
 def test_the_teacher_labels_unlabeled_sentences_from_the_gold_training_sentences(tmp_path, monkeypatch):
     # Three training sentences whose gold label the rules' vote misses, copied into a new
     # article; the teacher, fit on the gold training sentences, labels them as annotated.

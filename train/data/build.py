@@ -217,7 +217,10 @@ def build_records(cfg: DictConfig) -> Built:
     if len(new) < len(unlabeled):
         print(f"{len(unlabeled) - len(new)} articles of data.unlabeled_sources are also in data.sources: "
               "read once, from there")
-    unlabeled = new
+    limit = data.max_unlabeled_articles
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise KalimatError(f"data.max_unlabeled_articles={limit}: expected null (all of them) or a whole number >= 0")
+    unlabeled = new if limit is None else new[:limit]
     articles = labeled + unlabeled
     if not articles:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
