@@ -6,11 +6,13 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from tiny_models import seed_sentences
+from transformers import BertConfig, BertForMaskedLM, TrainingArguments
 
 from train.core.paths import ROOT
 from train.modeling.mini_model import train_wordpiece
-from train.modeling.pretraining import pack
+from train.modeling.pretraining import MaskedTokensTrainer, pack
 
 TINY = ("model.hidden_size=32", "model.num_hidden_layers=1", "model.num_attention_heads=2",
         "model.intermediate_size=64", "model.vocab_size=500")
@@ -28,6 +30,22 @@ def test_packing_fills_sequences_with_whole_sentences_article_by_article():
     first_of_second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
     assert any(b[1:1 + len(first_of_second)] == first_of_second for b in blocks)  # an article starts a sequence
     assert len(blocks) <= 30 / 2 and sum(len(b) for b in blocks) / (128 * len(blocks)) > 0.7  # packed, not padded
+
+
+@pytest.mark.parametrize("bf16, expected", [(True, torch.bfloat16), (False, torch.float32)])
+def test_the_masked_tokens_loss_runs_the_encoder_at_the_training_precision(tmp_path, bf16, expected):
+    # The loss calls the unwrapped encoder, outside the autocast Accelerate puts around the
+    # model's forward: trainer.precision=bf16 must still reach the matrix products.
+    model = BertForMaskedLM(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=1,
+                                       num_attention_heads=2, intermediate_size=64))
+    dtypes = []
+    model.bert.encoder.layer[0].intermediate.dense.register_forward_hook(lambda m, i, out: dtypes.append(out.dtype))
+    args = TrainingArguments(output_dir=str(tmp_path), bf16=bf16, use_cpu=True, report_to="none")
+    trainer = MaskedTokensTrainer(model=model, args=args)
+    input_ids = torch.randint(5, 100, (2, 16))
+    labels = torch.where(torch.arange(16) % 4 == 0, input_ids, -100)
+    loss = trainer.compute_loss(model, {"input_ids": input_ids, "labels": labels})
+    assert dtypes == [expected] and loss.dtype == torch.float32 and loss.requires_grad
 
 
 @pytest.mark.slow

@@ -129,9 +129,12 @@ class MaskedTokensTrainer(Trainer):
         if head is None or return_outputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
-        hidden = unwrapped.base_model(**inputs).last_hidden_state
-        masked = labels != -100
-        logits = head(hidden[masked])
+        # The unwrapped modules bypass the autocast that Accelerate wraps around the model's
+        # forward, so bf16/fp16 training is applied here explicitly.
+        with self.accelerator.autocast():
+            hidden = unwrapped.base_model(**inputs).last_hidden_state
+            masked = labels != -100
+            logits = head(hidden[masked])
         return torch.nn.functional.cross_entropy(logits.float(), labels[masked])
 
 
