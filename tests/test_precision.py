@@ -9,7 +9,7 @@ from train.core.precision import resolve_precision
 
 
 @pytest.mark.parametrize("amx, x86, expected", [
-    (True, True, "bf16"),
+    (True, True, "int8"),  # measured faster than bf16 on a Xeon with AMX, and batch-invariant
     (False, True, "int8"),
     (False, False, "fp32"),
 ])

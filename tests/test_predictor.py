@@ -137,14 +137,16 @@ def test_a_damaged_engine_is_one_line_naming_the_fix(model_dir, tmp_path):
         Predictor(path, precision="int8")
 
 
-def test_auto_without_the_engine_runs_fp32_and_says_how_to_build_it(model_dir, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: False)
+@pytest.mark.parametrize("amx, fallback", [(False, "fp32"), (True, "bf16")])
+def test_auto_without_the_engine_runs_the_next_fastest_and_says_how_to_build_it(
+        model_dir, tmp_path, monkeypatch, capsys, amx, fallback):
+    monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: amx)
     monkeypatch.setattr(precision_module, "cpu_is_x86", lambda: True)
     path = copy_model(model_dir, tmp_path)
     assert Predictor(path).precision == "int8"
     (path / ENGINE_FILE).unlink()
-    assert Predictor(path).precision == "fp32"
-    assert "no model_int8.onnx, so it runs in fp32 (slower); build it with: python scripts/quantize.py" in (
+    assert Predictor(path).precision == fallback
+    assert f"no model_int8.onnx, so it runs in {fallback} (slower); build it with: python scripts/quantize.py" in (
         capsys.readouterr().err)
 
 

@@ -6,10 +6,11 @@
   scaling, inference with the model cast), for both stages;
 * CPU, training: fp32. The Trainer's bf16 autocast on CPU was never shown to keep the
   learned labels, and CPU training here is small;
-* CPU, inference: bf16 on CPUs with AMX tiles (several times faster than fp32 there), the
-  int8 engine (ONNX Runtime, activation scales fixed at export) on other x86 CPUs, fp32
-  elsewhere (other CPU kinds were never measured). ``train.inference.predictor`` has the
-  measurements behind this; a model folder without the int8 engine runs in fp32.
+* CPU, inference: the int8 engine (ONNX Runtime, activation scales fixed at export) on
+  x86 CPUs, with AMX tiles or without (on a Xeon with AMX it outran the bf16 model, and
+  unlike bf16 its results never depend on the batch); fp32 elsewhere (other CPU kinds were
+  never measured). ``train.inference.predictor`` has the measurements behind this; a model
+  folder without the int8 engine runs in bf16 with AMX (:func:`without_int8_engine`), else fp32.
 
 Explicit choices are checked against the device: fp16 needs a GPU, int8 runs on CPU and
 only for inference.
@@ -51,6 +52,11 @@ def cpu_is_x86() -> bool:
     return platform.machine().lower() in ("x86_64", "amd64")
 
 
+def without_int8_engine() -> str:
+    """What ``auto`` runs on a CPU when the model folder has no int8 engine: the next fastest."""
+    return "bf16" if cpu_has_amx() else "fp32"
+
+
 def resolve_precision(setting: str, device: torch.device, training: bool, option: str) -> str:
     """The concrete precision for ``setting`` on ``device``; ``option`` names the setting in errors."""
     allowed = TRAINING_PRECISIONS if training else INFERENCE_PRECISIONS
@@ -61,8 +67,6 @@ def resolve_precision(setting: str, device: torch.device, training: bool, option
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         if training:
             return "fp32"
-        if cpu_has_amx():
-            return "bf16"
         return "int8" if cpu_is_x86() else "fp32"
     if setting == "fp16" and device.type != "cuda":
         raise KalimatError(f"{option}=fp16 needs a CUDA GPU; use fp32 or bf16 on CPU")

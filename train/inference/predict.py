@@ -110,9 +110,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: 32)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when available, else cpu")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
-                        help="auto: bf16 on CPUs with AMX, the model's int8 engine (model_int8.onnx, ONNX "
-                        "Runtime) on other x86 CPUs, bf16 or else fp16 on GPUs, fp32 elsewhere; fp32 forces the "
-                        "plain model (default: auto)")
+                        help="auto: the model's int8 engine (model_int8.onnx, ONNX Runtime) on x86 CPUs (without "
+                        "it: bf16 on CPUs with AMX, else fp32), bf16 or else fp16 on GPUs, fp32 elsewhere; fp32 "
+                        "forces the plain model (default: auto)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the articles already in --output (or its .partial file) and label the rest")
     parser.add_argument("--skip-bad", action="store_true",

@@ -3,7 +3,7 @@
 The folder is what ``save_pretrained`` writes (safetensors weights, ``config.json`` with
 the four labels, the tokenizer), the cleaning rules the training data went through (so
 batch inference cleans articles the same way), the int8 engine ``kalimat-predict`` serves
-on CPUs without AMX (calibrated on the validation sentences, :mod:`train.inference.int8_engine`),
+on x86 CPUs (calibrated on the validation sentences, :mod:`train.inference.int8_engine`),
 a model card and a copy of the run's ``report.json``. It is staged and swapped in
 atomically (:func:`train.core.atomic.atomic_dir`): a reader sees the previous export or the
 new one, never a half-written model. The staged folder is scored as served before the swap
@@ -55,7 +55,7 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
     blocks = [Paragraph(
         "Articles must be cleaned and split the way the training data was: kalimat_preprocessing.json in this "
         "folder holds the cleaning rules that kalimat's own prediction command (kalimat-predict) applies. "
-        "model_int8.onnx is the int8 engine kalimat-predict runs on x86 CPUs without AMX (ONNX Runtime, activation "
+        "model_int8.onnx is the int8 engine kalimat-predict runs on x86 CPUs (ONNX Runtime, activation "
         "scales fixed on the validation sentences); transformers loads model.safetensors and ignores it."
     )]
     if context == "neighbours":
