@@ -4,8 +4,10 @@
 
 * NVIDIA GPU: bf16 where the GPU supports it, else fp16 (training under autocast with loss
   scaling, inference with the model cast), for both stages;
-* CPU, training: fp32. The Trainer's bf16 autocast on CPU was never shown to keep the
-  learned labels, and CPU training here is small;
+* CPU, training: fp32. bf16 is an opt-in on CPUs with AMX tiles: there it pretrains mini
+  1.26x faster and the IndoBERT-base shape about 2x, but the one fine-tuned comparison
+  (README, the offline model) gave validation macro-F1 0.644 against 0.664, not the
+  evidence a default needs; without AMX bf16 products are no faster than fp32;
 * CPU, inference: the int8 engine (ONNX Runtime, activation scales fixed at export) on
   x86 CPUs, with AMX tiles or without (on a Xeon with AMX it outran the bf16 model, and
   unlike bf16 its results never depend on the batch); fp32 elsewhere (other CPU kinds were
