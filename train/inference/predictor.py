@@ -23,7 +23,7 @@ Speed comes from doing little useless work:
   engine (:mod:`train.inference.int8_engine`: ONNX Runtime, activation scales fixed at
   export) labels the base shape at about 7x the naive pipeline. On a 2-core Xeon with AMX
   tiles (bf16 products at about 2,700 GFLOP/s, int8 at 3,300 GOP/s) the int8 engine is
-  still the fastest: 12x the naive pipeline on the base shape, against 8.7x for the model
+  still the fastest: 12x the naive pipeline on the base shape, against 8.9x for the model
   cast to bf16, whose probabilities also move with the batch. ``fp32`` forces the plain model,
   the exact reference; ``scripts/benchmark.py`` prints every precision's agreement with it
   (:func:`label_agreement`).
