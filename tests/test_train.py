@@ -237,6 +237,8 @@ def _compose(*overrides):
         ("trainer.precision=fp8", "trainer.precision=fp8"),
         ("model.hidden_size=30", "model.hidden_size=30"),
         ("data.weak_labeler=oracle", "data.weak_labeler=oracle: expected one of rules, teacher"),
+        ("data.max_unlabeled_articles=-1", r"data.max_unlabeled_articles=-1: expected null \(all of them\)"),
+        ("data.max_unlabeled_articles=true", "data.max_unlabeled_articles=True: expected null"),
     ],
 )
 def test_bad_settings_are_named_with_the_fix(override, named):

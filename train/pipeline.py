@@ -167,6 +167,8 @@ SETTINGS = {
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
     "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
     "data.weak_labeler": (lambda v: v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
+    "data.max_unlabeled_articles": (lambda v: v is None or (isinstance(v, int) and v >= 0),
+                                    "null (all of them) or a whole number >= 0"),
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 
