@@ -55,6 +55,12 @@ FEATURES = datasets.Features({
     "previous": datasets.Value("string"),
     "next": datasets.Value("string"),
 })
+# data.max_unlabeled_articles: (is it valid, what is expected), checked here for python -m train.dataset
+# and by python -m train's config check before any pretraining.
+MAX_UNLABELED_ARTICLES = (
+    lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+    "null (all of them) or a whole number >= 0",
+)
 # Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
 _CODE = ("articles", "cleaning", "splitter", "quotes", "preprocess", "annotations", "agreement", "weak_labels",
          "context", "splits", "teacher", "build")
@@ -218,8 +224,9 @@ def build_records(cfg: DictConfig) -> Built:
         print(f"{len(unlabeled) - len(new)} articles of data.unlabeled_sources are also in data.sources: "
               "read once, from there")
     limit = data.max_unlabeled_articles
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise KalimatError(f"data.max_unlabeled_articles={limit}: expected null (all of them) or a whole number >= 0")
+    valid, expected = MAX_UNLABELED_ARTICLES
+    if not valid(limit):
+        raise KalimatError(f"data.max_unlabeled_articles={limit}: expected {expected}")
     unlabeled = new if limit is None else new[:limit]
     articles = labeled + unlabeled
     if not articles:
