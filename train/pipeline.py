@@ -34,9 +34,8 @@ from .core.labels import LABELS
 from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
-from .data.build import MAX_UNLABELED_ARTICLES, ensure_dataset, load_processed
+from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
-from .data.teacher import WEAK_LABELERS
 from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
@@ -166,8 +165,7 @@ SETTINGS = {
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
     "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
-    "data.weak_labeler": (lambda v: v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
-    "data.max_unlabeled_articles": MAX_UNLABELED_ARTICLES,
+    **{f"data.{key}": rule for key, rule in DATA_SETTINGS.items()},
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 

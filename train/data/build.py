@@ -55,12 +55,15 @@ FEATURES = datasets.Features({
     "previous": datasets.Value("string"),
     "next": datasets.Value("string"),
 })
-# data.max_unlabeled_articles: (is it valid, what is expected), checked here for python -m train.dataset
-# and by python -m train's config check before any pretraining.
-MAX_UNLABELED_ARTICLES = (
-    lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
-    "null (all of them) or a whole number >= 0",
-)
+# The data settings the build reads: (is it valid, what is expected), checked here for
+# python -m train.dataset and by python -m train's config check before any pretraining.
+DATA_SETTINGS = {
+    "weak_labeler": (lambda v: isinstance(v, str) and v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
+    "max_unlabeled_articles": (
+        lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+        "null (all of them) or a whole number >= 0",
+    ),
+}
 # Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
 _CODE = ("articles", "cleaning", "splitter", "quotes", "preprocess", "annotations", "agreement", "weak_labels",
          "context", "splits", "teacher", "build")
@@ -211,8 +214,9 @@ def build_records(cfg: DictConfig) -> Built:
     ``data.weak_labeler=teacher`` (whose validation score the result then carries).
     """
     data = cfg.data
-    if data.weak_labeler not in WEAK_LABELERS:
-        raise KalimatError(f"data.weak_labeler={data.weak_labeler!r}; use {' or '.join(WEAK_LABELERS)}")
+    for key, (valid, expected) in DATA_SETTINGS.items():
+        if not valid(data[key]):
+            raise KalimatError(f"data.{key}={data[key]}: expected {expected}")
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     labeled = _read(_sources(data, "sources"), data.on_bad_file)
     unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
@@ -224,9 +228,6 @@ def build_records(cfg: DictConfig) -> Built:
         print(f"{len(unlabeled) - len(new)} articles of data.unlabeled_sources are also in data.sources: "
               "read once, from there")
     limit = data.max_unlabeled_articles
-    valid, expected = MAX_UNLABELED_ARTICLES
-    if not valid(limit):
-        raise KalimatError(f"data.max_unlabeled_articles={limit}: expected {expected}")
     unlabeled = new if limit is None else new[:limit]
     articles = labeled + unlabeled
     if not articles:
