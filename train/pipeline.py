@@ -15,7 +15,6 @@ every process trains, only the main one builds data and writes files.
 """
 
 import json
-import math
 import shutil
 import sys
 from collections import Counter
@@ -34,6 +33,7 @@ from .core.labels import LABELS
 from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
+from .core.settings import check_settings
 from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
@@ -165,7 +165,7 @@ SETTINGS = {
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
     "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
-    **{f"data.{key}": rule for key, rule in DATA_SETTINGS.items()},
+    **DATA_SETTINGS,
 }
 MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
 
@@ -175,16 +175,7 @@ def check_config(cfg: DictConfig) -> None:
     checks = dict(SETTINGS)
     if cfg.model.get("name_or_path") is None:
         checks.update({f"model.{key}": _COUNT for key in MINI_SETTINGS})
-    for key, (valid, expected) in checks.items():
-        value = OmegaConf.select(cfg, key)
-        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        text_ok = isinstance(value, str) or value is None
-        try:
-            ok = (numeric or text_ok) and valid(value) and not (numeric and math.isnan(value))
-        except TypeError:
-            ok = False
-        if not ok:
-            raise KalimatError(f"{key}={value}: expected {expected}")
+    check_settings(cfg, checks)
     if cfg.model.get("name_or_path") is None and cfg.model.hidden_size % cfg.model.num_attention_heads:
         raise KalimatError(
             f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="

@@ -29,6 +29,7 @@ from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
+from ..core.settings import check_settings
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
@@ -58,8 +59,8 @@ FEATURES = datasets.Features({
 # The data settings the build reads: (is it valid, what is expected), checked here for
 # python -m train.dataset and by python -m train's config check before any pretraining.
 DATA_SETTINGS = {
-    "weak_labeler": (lambda v: isinstance(v, str) and v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
-    "max_unlabeled_articles": (
+    "data.weak_labeler": (lambda v: v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
+    "data.max_unlabeled_articles": (
         lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
         "null (all of them) or a whole number >= 0",
     ),
@@ -213,10 +214,8 @@ def build_records(cfg: DictConfig) -> Built:
     Sentences without a gold label get the rules' vote, or the teacher's label with
     ``data.weak_labeler=teacher`` (whose validation score the result then carries).
     """
+    check_settings(cfg, DATA_SETTINGS)
     data = cfg.data
-    for key, (valid, expected) in DATA_SETTINGS.items():
-        if not valid(data[key]):
-            raise KalimatError(f"data.{key}={data[key]}: expected {expected}")
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     labeled = _read(_sources(data, "sources"), data.on_bad_file)
     unlabeled = _read(_sources(data, "unlabeled_sources"), data.on_bad_file)
