@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from tiny_models import TINY_MINI
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
@@ -238,13 +239,34 @@ def _compose(*overrides):
         ("model.hidden_size=30", "model.hidden_size=30"),
         ("data.weak_labeler=oracle", "data.weak_labeler=oracle: expected one of rules, teacher"),
         ("data.max_unlabeled_articles=-1", r"data.max_unlabeled_articles=-1: expected null \(all of them\)"),
-        ("data.max_unlabeled_articles=true", "data.max_unlabeled_articles=True: expected null"),
+        ("data.max_unlabeled_articles=true", "data.max_unlabeled_articles=true: expected null"),
+        ("data.split.seed=abc", "data.split.seed=abc: expected a whole number >= 0"),
+        ("data.allow_unlabeled_sentences=yes", "data.allow_unlabeled_sentences=yes: expected true or false"),
+        ("trainer.full_determinism=abc", "trainer.full_determinism=abc: expected true or false"),
+        ("train.overwrite=1", "train.overwrite=1: expected true or false"),
+        ("model.context=null", "model.context=null: expected one of none, neighbours, neighbours_rules"),
+        ("model.hidden_dropout_prob=1.5", r"model.hidden_dropout_prob=1.5: expected a probability in \[0, 1\)"),
+        ("model.attention_probs_dropout_prob=-0.1", "model.attention_probs_dropout_prob=-0.1"),
+        ("optimized_metric=metrics.nope", "optimized_metric=metrics.nope: expected one of selection.validation_macro_f1"),
+        ("optimized_metric=cv.macro_f1", "optimized_metric=cv.macro_f1 needs cross-validation: set cv.folds=5"),
     ],
 )
 def test_bad_settings_are_named_with_the_fix(override, named):
     overrides = ["model=mini", override]
     with pytest.raises(KalimatError, match=f"^{named}"):
         check_config(_compose(*overrides))
+
+
+def test_a_local_model_without_its_path_is_named():
+    with pytest.raises(KalimatError, match="^model=local needs model.name_or_path=<folder or Hub id>"):
+        check_config(_compose("model=local"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="fp16 trains on a GPU")
+def test_fp16_without_a_gpu_is_refused_by_the_config_check():
+    """Before the run writes anything: refused in training, it left a folder that blocked its run_name."""
+    with pytest.raises(KalimatError, match="^trainer.precision=fp16 needs a CUDA GPU"):
+        check_config(_compose("model=mini", "trainer.precision=fp16"))
 
 
 def test_cross_validation_refuses_teacher_labels_that_saw_the_folds():
@@ -256,6 +278,7 @@ def test_cross_validation_refuses_teacher_labels_that_saw_the_folds():
 def test_good_settings_pass():
     check_config(_compose("experiment=quickstart"))
     check_config(_compose("model=indobert_lite", "trainer.learning_rate=2e-5", "cv.folds=0"))
+    check_config(_compose("model=mini", "cv.folds=5", "optimized_metric=cv.macro_f1", "trainer.full_determinism=true"))
 
 
 def test_unknown_model_is_one_line_with_the_choices(run_train):

@@ -33,7 +33,7 @@ from .core.labels import LABELS
 from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
-from .core.settings import check_settings
+from .core.settings import BOOLEAN, check_settings
 from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
@@ -144,11 +144,15 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     return report if state.is_main_process else None
 
 
+# What a sweeper may maximise: validation figures only, never the test split's.
+OPTIMIZED_METRICS = ("selection.validation_macro_f1", "cv.macro_f1")
 # Each checked setting: (test, what a valid value is).
+_SEED = (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0")
+_PROBABILITY = (lambda v: 0 <= v < 1, "a probability in [0, 1), e.g. 0.1")
 _POSITIVE = (lambda v: v > 0, "a number > 0")
 _COUNT = (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1")
 SETTINGS = {
-    "seed": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    "seed": _SEED,
     "cv.folds": (lambda v: isinstance(v, int) and (v == 0 or v >= 3), "0 (off) or a whole number >= 3, e.g. cv.folds=5"),
     "trainer.learning_rate": _POSITIVE,
     "trainer.num_train_epochs": _POSITIVE,
@@ -164,19 +168,39 @@ SETTINGS = {
     "trainer.logging_steps": _COUNT,
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
+    "trainer.full_determinism": BOOLEAN,
     "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
+    "optimized_metric": (lambda v: v in OPTIMIZED_METRICS, "one of " + ", ".join(OPTIMIZED_METRICS)),
+    "train.resume": BOOLEAN,
+    "train.keep_checkpoints": BOOLEAN,
+    "train.overwrite": BOOLEAN,
     **DATA_SETTINGS,
+    "cv.seed": _SEED,  # after data.split.seed, whose value it takes by default
 }
-MINI_SETTINGS = ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+MINI_SETTINGS = {
+    **{f"model.{key}": _COUNT for key in ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers",
+                                          "num_attention_heads", "intermediate_size")},
+    "model.hidden_dropout_prob": _PROBABILITY,
+    "model.attention_probs_dropout_prob": _PROBABILITY,
+}
 
 
 def check_config(cfg: DictConfig) -> None:
-    """One line naming the key and a valid value for the first bad setting."""
-    checks = dict(SETTINGS)
-    if cfg.model.get("name_or_path") is None:
-        checks.update({f"model.{key}": _COUNT for key in MINI_SETTINGS})
-    check_settings(cfg, checks)
-    if cfg.model.get("name_or_path") is None and cfg.model.hidden_size % cfg.model.num_attention_heads:
+    """One line naming the key and a valid value for the first bad setting.
+
+    Everything that can be checked without the data is checked here, before the run writes
+    anything: a run refused later would leave a half-made run folder behind.
+    """
+    if OmegaConf.is_missing(cfg.model, "name_or_path"):
+        raise KalimatError(f"model={cfg.model.name} needs model.name_or_path=<folder or Hub id>, e.g. "
+                           f"python -m train model={cfg.model.name} model.name_or_path=models/<run_name>")
+    mini = cfg.model.get("name_or_path") is None
+    check_settings(cfg, SETTINGS | MINI_SETTINGS if mini else SETTINGS)
+    resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
+    if cfg.optimized_metric == "cv.macro_f1" and not cfg.cv.folds:
+        raise KalimatError("optimized_metric=cv.macro_f1 needs cross-validation: set cv.folds=5 (or more), "
+                           "or use optimized_metric=selection.validation_macro_f1")
+    if mini and cfg.model.hidden_size % cfg.model.num_attention_heads:
         raise KalimatError(
             f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
             f"{cfg.model.num_attention_heads}"

@@ -29,7 +29,7 @@ from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
-from ..core.settings import check_settings
+from ..core.settings import BOOLEAN, check_settings
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
@@ -64,6 +64,9 @@ DATA_SETTINGS = {
         lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
         "null (all of them) or a whole number >= 0",
     ),
+    "data.split.seed": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    "data.allow_unmatched_annotations": BOOLEAN,
+    "data.allow_unlabeled_sentences": BOOLEAN,
 }
 # Modules whose code decides what the dataset contains: a change to any of them rebuilds it.
 _CODE = ("articles", "cleaning", "splitter", "quotes", "preprocess", "annotations", "agreement", "weak_labels",
