@@ -69,7 +69,8 @@ def test_resume_without_an_interrupted_run_is_refused(run_train):
 
 def test_resume_with_changed_settings_is_refused(run_train, tmp_path):
     run_dir = tmp_path / "runs" / "cut"
-    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "checkpoints" / "fold-0").mkdir(parents=True)
+    (run_dir / "checkpoints" / "fold-0" / "result.json").write_text("{}")  # a finished fold to continue from
     (run_dir / "config.yaml").write_text("seed: 7\n")
     process, _, _ = run_train(*TINY_MINI, "run_name=cut", "train.resume=true", check=False)
     assert process.returncode == 2
@@ -79,21 +80,50 @@ def test_resume_with_changed_settings_is_refused(run_train, tmp_path):
     assert process.returncode == 2 and "continue it with train.resume=true" in process.stderr
 
 
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.mark.slow
 def test_a_finished_run_is_not_replaced_unless_asked(run_train):
-    _, runs_dir, models_dir = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "run_name=twice")
-    report = (runs_dir / "twice" / "report.json").read_bytes()
+    _, runs_dir, models_dir = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "cv.folds=3", "run_name=twice")
+    run_dir = runs_dir / "twice"
+    before = _files(run_dir)
+    assert ".hydra/overrides.yaml" in before
     weights = (models_dir / "twice" / "model.safetensors").read_bytes()
     process, _, _ = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", check=False)
     assert process.returncode == 2
     assert process.stderr.strip().splitlines() == [
-        f"error: run_name=twice: {runs_dir / 'twice'} holds a finished run; choose another run_name, "
+        f"error: run_name=twice: {run_dir} holds a finished run; choose another run_name, "
         "or set train.overwrite=true to replace it"
     ]
-    assert (runs_dir / "twice" / "report.json").read_bytes() == report
+    assert _files(run_dir) == before, "a refused run leaves the finished run's folder as it was, .hydra/ included"
+    # A replacement refused by its settings touches nothing either.
+    process, _, _ = run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice",
+                              "train.overwrite=true", "model.hidden_dropout_prob=1.5", check=False)
+    assert process.returncode == 2 and "model.hidden_dropout_prob=1.5" in process.stderr
+    assert _files(run_dir) == before
     assert (models_dir / "twice" / "model.safetensors").read_bytes() == weights
+
     run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", "train.overwrite=true")
-    assert json.loads((runs_dir / "twice" / "report.json").read_text())["hyperparameters"]["seed"] == 7
+    assert json.loads((run_dir / "report.json").read_text())["hyperparameters"]["seed"] == 7
+    assert "- seed=7" in (run_dir / ".hydra" / "overrides.yaml").read_text()
+    # Nothing of the replaced run is left: no out-of-fold predictions, no fold logs, one training log.
+    assert not (run_dir / "cv_predictions.jsonl").exists()
+    assert [p.name for p in (run_dir / "tensorboard").iterdir()] == ["final"]
+    assert len(list((run_dir / "tensorboard" / "final").iterdir())) == 1
+
+
+@pytest.mark.slow
+def test_a_run_killed_before_its_first_checkpoint_does_not_block_its_name(run_train, tmp_path):
+    run_dir = tmp_path / "runs" / "killed"
+    (run_dir / "checkpoints").mkdir(parents=True)  # what a kill after the run started and before a checkpoint leaves
+    (run_dir / "checkpoints" / "dataset.json").write_text('{"content_hash": "0123456789abcdef"}')
+    (run_dir / "config.yaml").write_text("seed: 7\n")
+    process, _, _ = run_train(*TINY_MINI, "run_name=killed", "train.resume=true", check=False)
+    assert process.returncode == 2 and "holds no interrupted run" in process.stderr
+    run_train(*TINY_MINI, "trainer.num_train_epochs=1", "run_name=killed")
+    assert (run_dir / "report.json").is_file() and not (run_dir / "checkpoints").exists()
 
 
 @pytest.mark.slow
@@ -119,6 +149,29 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
     assert last.startswith(f"error: interrupted; the checkpoints in {tmp_path / 'runs' / 'stopped' / 'checkpoints'} "
                            "are kept, continue with: python -m train ")
     assert last.endswith("run_name=stopped train.resume=true") and "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_the_first_checkpoint_leaves_no_run_folder(tmp_path, train_env, processed_dir):
+    # The default mini size, one sentence a step: the first epoch, and its checkpoint, are seconds away.
+    command = [sys.executable, "-m", "train", "data=seeds", "model=mini", "trainer=from_scratch",
+               "trainer.per_device_train_batch_size=1", "run_name=early",
+               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
+               f"paths.processed_dir={processed_dir}"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    run_dir = tmp_path / "runs" / "early"
+    deadline = time.monotonic() + 120
+    while not (run_dir / "checkpoints" / "dataset.json").is_file() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, process.communicate()[1][-2000:]
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    assert last == "error: interrupted before the first checkpoint; nothing was kept"
+    assert not run_dir.exists()
 
 
 @pytest.mark.slow

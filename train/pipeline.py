@@ -39,7 +39,7 @@ from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
-from .modeling.training import cv_phases, final_phase, remove_checkpoints, run_phase, unlabelled_texts
+from .modeling.training import cv_phases, final_phase, has_checkpoint, remove_checkpoints, run_phase, unlabelled_texts
 from .modeling.training import gold as gold_sentences
 from .reporting.baselines import baseline_predictions
 from .reporting.evaluation import macro_f1, paired_comparison, scored, summarize_cv
@@ -64,18 +64,18 @@ def run(cfg: DictConfig) -> float | None:
     try:
         report = train_and_export(cfg, run_dir)
     except KalimatError:
-        discard_empty_run_dir(run_dir)
+        discard_unfinished_run_dir(run_dir)
         raise
     except KeyboardInterrupt:
         # Ctrl-C: one line saying what was kept and how to go on, not a traceback; on a line of
         # its own, since a progress bar was most likely drawing on the current one.
         print(file=sys.stderr)
-        if (run_dir / "checkpoints").is_dir():
+        if has_checkpoint(run_dir):
             overrides = " ".join(o for o in HydraConfig.get().overrides.task
                                  if not o.startswith(("train.resume", "run_name=")))
             raise Interrupted(f"interrupted; the checkpoints in {run_dir / 'checkpoints'} are kept, continue with: "
                                f"python -m train {overrides} run_name={run_dir.name} train.resume=true") from None
-        discard_empty_run_dir(run_dir)
+        discard_unfinished_run_dir(run_dir)
         raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
     if report is None:  # not the main process of a multi-process launch
         return None
@@ -86,14 +86,15 @@ def run(cfg: DictConfig) -> float | None:
     return float(value)
 
 
-def discard_empty_run_dir(run_dir: Path) -> None:
-    """Remove the folder Hydra made for a run that stopped before it produced anything.
+def discard_unfinished_run_dir(run_dir: Path) -> None:
+    """Remove the folder of a run that stopped before its first checkpoint: there is nothing to resume.
 
-    A bad override or an unreachable model would otherwise leave ``runs/`` littered with
-    folders holding only Hydra's bookkeeping, which look like runs to ``compare_reports``.
+    Left behind, it would look like a run to ``compare_reports`` and block its ``run_name``
+    as an interrupted run. A folder with a report is a finished run's that this run was
+    refused, or failed, before replacing (:func:`start_run_dir` empties it): it is kept.
     """
-    bookkeeping = {".hydra", f"{HydraConfig.get().job.name}.log", CONFIG_FILE}
-    if process_state().is_main_process and {p.name for p in run_dir.iterdir()} <= bookkeeping:
+    if (process_state().is_main_process and run_dir.is_dir() and not has_checkpoint(run_dir)
+            and not (run_dir / REPORT_FILE).is_file()):
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -110,11 +111,12 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
         ensure_pretrained(cfg)
     state.wait_for_everyone()
     loader = ModelLoader(cfg.model, cfg.trainer.max_length)
-    prepare_run_dir(cfg, run_dir, model_dir, resume, state)
+    check_run_dir(cfg, run_dir, model_dir, resume)
     with state.main_process_first():
         data_dir = ensure_dataset(cfg)
     dataset, metadata = load_processed(data_dir)
-    check_same_data(run_dir, metadata["content_hash"], resume, state)
+    check_same_data(run_dir, metadata["content_hash"], resume)
+    start_run_dir(cfg, run_dir, metadata["content_hash"], resume, state)
     extra_texts = unlabelled_texts(dataset)
 
     folds = []
@@ -212,24 +214,23 @@ def check_config(cfg: DictConfig) -> None:
         )
 
 
-def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool, state: PartialState) -> None:
-    """Refuse to mix two runs in one folder or to replace a finished one, then save the resolved config there."""
+def check_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool) -> None:
+    """Refuse to mix two runs in one folder or to replace a finished one; writes nothing."""
     config_file = run_dir / CONFIG_FILE
-    checkpoints = run_dir / "checkpoints"
-    resolved = OmegaConf.to_container(cfg, resolve=True)
     if resume:
-        if not (checkpoints.is_dir() and config_file.is_file()):
+        if not (has_checkpoint(run_dir) and config_file.is_file()):
             raise KalimatError(
                 f"train.resume=true: {run_dir} holds no interrupted run; name it with run_name=<folder name "
                 f"in {run_dir.parent}>, or drop train.resume to start a new run"
             )
-        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)), resolved)
+        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)),
+                                    OmegaConf.to_container(cfg, resolve=True))
         if changed:
             raise KalimatError(
                 f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
                 f"({config_file}); resume with the same settings or start a new run"
             )
-    elif checkpoints.is_dir():
+    elif has_checkpoint(run_dir):
         raise KalimatError(
             f"{run_dir} already holds checkpoints (an interrupted run, or one kept by train.keep_checkpoints); "
             "continue it with train.resume=true, or choose another run_name"
@@ -240,16 +241,13 @@ def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: boo
             f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
             "or set train.overwrite=true to replace it"
         )
-    state.wait_for_everyone()
-    if state.is_main_process:
-        write_text(config_file, OmegaConf.to_yaml(resolved))
 
 
 DATA_FILE = "dataset.json"
 
 
-def check_same_data(run_dir: Path, content_hash: str, resume: bool, state: PartialState) -> None:
-    """Record the dataset a run trains on; a resume on other data (annotations changed since) is refused.
+def check_same_data(run_dir: Path, content_hash: str, resume: bool) -> None:
+    """Refuse a resume on other data than the run started with (annotations changed since).
 
     Reusing finished folds on rebuilt data would mix predictions on old and new sentences in
     one report under the new content hash.
@@ -262,9 +260,30 @@ def check_same_data(run_dir: Path, content_hash: str, resume: bool, state: Parti
                 f"train.resume=true: the dataset changed since the run was interrupted (content hash {before[:12]}, "
                 f"now {content_hash[:12]}); start a new run, its finished folds were trained on the old data"
             )
+
+
+def start_run_dir(cfg: DictConfig, run_dir: Path, content_hash: str, resume: bool, state: PartialState) -> None:
+    """Once the run is accepted: empty its folder (unless resuming), then record its config and dataset there.
+
+    A new run starts from an empty folder, so nothing of a run it replaces (train.overwrite=true)
+    is left beside its own files. Hydra's ``.hydra/`` is written here, not by Hydra
+    (``hydra.output_subdir: null``), which would write it before the run is checked, over the
+    files of a run it then refuses.
+    """
     state.wait_for_everyone()
     if state.is_main_process:
-        write_json(record, {"content_hash": content_hash})
+        if not resume:
+            for entry in run_dir.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        hydra_cfg = HydraConfig.instance().cfg
+        write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.to_container(cfg, resolve=True)))
+        for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg), ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+            write_text(run_dir / ".hydra" / name, OmegaConf.to_yaml(node))
+        write_json(run_dir / "checkpoints" / DATA_FILE, {"content_hash": content_hash})
+    state.wait_for_everyone()
 
 
 def _changed_settings(old: dict, new: dict, prefix: str = "") -> list[str]:

@@ -350,5 +350,11 @@ def last_complete_checkpoint(folder: Path) -> str | None:
     return None
 
 
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether a run has work to continue from: a finished phase or a complete checkpoint of one."""
+    phases = [p for p in (run_dir / "checkpoints").glob("*") if p.is_dir()]
+    return any((phase / RESULT_FILE).is_file() or last_complete_checkpoint(phase) for phase in phases)
+
+
 def remove_checkpoints(run_dir: Path) -> None:
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
