@@ -104,10 +104,35 @@ def test_jsonl_raw_text_is_cleaned_and_split_and_sentences_are_kept(capsys, mode
     ]
 
 
+def stdin(monkeypatch, text: str) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+
 def test_standard_input(capsys, model_dir, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Satu kalimat. Dua kalimat.".encode())))
+    stdin(monkeypatch, "Satu kalimat. Dua kalimat.")
     rows = records(predict(capsys, "--model", model_dir, "-")[0])
     assert [(r["article_id"], r["sentence_index"]) for r in rows] == [("stdin", 0), ("stdin", 1)]
+
+
+@pytest.mark.parametrize("text, skipped", [("", ""), ("  \n", ""),
+                                           ('{bad}\n{"id": 1}\n', " (2 skipped as bad input: <stdin>:1: malformed")])
+def test_standard_input_without_articles_is_an_error_like_a_file(capsys, model_dir, monkeypatch, tmp_path, text,
+                                                                 skipped):
+    stdin(monkeypatch, text)
+    out, err = predict(capsys, "--model", model_dir, "--skip-bad", "--output", tmp_path / "out.jsonl", "-",
+                       expect_exit=2)
+    *warnings, last = err.strip().splitlines()  # standard input is reported as it is read
+    assert last.startswith(f"error: -: no articles to label{skipped}") and out == ""
+    assert len(warnings) == (2 if skipped else 0)
+    assert os.listdir(tmp_path) == []  # no output, no partial file
+
+
+def test_input_files_are_checked_before_the_run_even_beside_standard_input(capsys, model_dir, monkeypatch, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": \n', encoding="utf-8")
+    stdin(monkeypatch, "Satu kalimat.")
+    out, err = predict(capsys, "--model", model_dir, SEEDS, bad, "-", expect_exit=2)
+    assert f"{bad}:1: malformed JSON" in error_line(err) and out == ""
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])
@@ -378,7 +403,7 @@ def test_bad_input_stops_the_run_before_any_output_or_is_skipped(capsys, model_d
     if kept:
         assert f"warning: skipped: {bad}" in err
     else:  # everything skipped: nothing to label is an error, as for an empty folder
-        assert f"no articles to label (1 skipped as bad input: skipped: {bad}" in error_line(err)
+        assert f"no articles to label (1 skipped as bad input: {bad}" in error_line(err)
 
 
 def test_an_input_without_articles_is_an_error_like_an_empty_folder(capsys, model_dir, tmp_path):

@@ -12,7 +12,8 @@ same way wherever it enters the project. Inputs:
   bad input, so a sentence's position in the list is its index in the output); the id
   is a non-empty string or a whole number. Optional ``source`` (the outlet) and
   ``category`` (the news section) are kept: the dataset stratifies its splits by category.
-* ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
+* ``-``: standard input, read as JSONL when its first character is ``{``, else as one article;
+  blank standard input holds no article, as an empty JSONL file does.
 
 Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
 path or a folder without such files always stops the run. A binary, undecodable or
@@ -184,6 +185,8 @@ def _folder_files(folder: Path) -> list[Path]:
 
 def _stdin_articles() -> Iterator[Article | BadInput]:
     data = sys.stdin.buffer.read()
+    if not data.strip():  # nothing was piped in (a failed command before the pipe, say): no article at all
+        return
     if data.lstrip().startswith(b"{"):
         yield from _jsonl_articles(data.splitlines(), "<stdin>")
         return

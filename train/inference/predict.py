@@ -448,6 +448,11 @@ class Summary:
         self.written = 0  # articles whose records are in the output (resumed ones included)
         self.truncated = 0  # inputs longer than the model reads, cut to its maximum length
         self.counts = Counter()
+        self.skipped = []  # --skip-bad's reports, for the error when nothing was left to label
+
+    def skip(self, message: str) -> None:
+        self.skipped.append(message)
+        warn(message)
 
     def add(self, result: ArticleResult) -> None:
         self.articles += 1
@@ -534,6 +539,8 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
             if page:
                 page.write(result)
             summary.add(result)
+        if not summary.articles:  # standard input, which was not read before the run
+            raise nothing_to_label(args.inputs, summary.skipped)
         if page:
             page.close(summary.counts)
     if args.target is not None:
@@ -544,19 +551,25 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
-    """Read every input once, so bad input stops the run before any output; None for stdin.
+    """Read every input file once, so bad input stops the run before any output; None with stdin.
 
-    Nothing to label is an error, as an empty folder is: an empty JSONL, or inputs that
-    ``--skip-bad`` skipped entirely, must not look like a successful run.
+    Standard input cannot be read twice: it is left out here, and checked as it is labeled.
     """
-    if "-" in inputs:
-        return None
+    files = [item for item in inputs if item != "-"]
     skipped = []
-    total = sum(1 for _ in read_articles(inputs, skip_bad=skip_bad, warn=skipped.append))
+    total = sum(1 for _ in read_articles(files, skip_bad=skip_bad, warn=skipped.append))
+    if len(files) < len(inputs):
+        return None
     if total == 0:
-        why = f" ({len(skipped)} skipped as bad input: {skipped[0]})" if skipped else ""
-        raise KalimatError(f"{' '.join(map(str, inputs))}: no articles to label{why}; check the input files")
+        raise nothing_to_label(inputs, skipped)
     return total
+
+
+def nothing_to_label(inputs: list[str], skipped: list[str]) -> KalimatError:
+    """Nothing to label is an error, as an empty folder is: an empty JSONL or standard input, or
+    inputs that ``--skip-bad`` skipped entirely, must not look like a successful run."""
+    why = f" ({len(skipped)} skipped as bad input: {skipped[0].removeprefix('skipped: ')})" if skipped else ""
+    return KalimatError(f"{' '.join(map(str, inputs))}: no articles to label{why}; check the input files")
 
 
 def lock_outputs(args, stack: ExitStack) -> None:
@@ -616,7 +629,7 @@ def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int
         broadcast_object_list(shared)
         done_ids, shard_dir = shared
 
-    articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=warn if main_process else ignore)
+    articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=summary.skip if main_process else ignore)
     articles = skip_resumed(articles, done_ids, preprocessor)
     mine = (a for k, a in enumerate(articles) if k % state.num_processes == state.process_index)
     share = None if total is None else -(-max(0, total - len(done_ids)) // state.num_processes)
