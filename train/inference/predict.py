@@ -29,7 +29,9 @@ How a run goes:
   to ``--resume``; such a file is never replaced.
 * Resumable: an interrupted run (Ctrl-C, a kill, a full disk) leaves ``FILE.partial``.
   ``--resume`` keeps the complete articles at its start (or of ``FILE``), drops a trailing
-  incomplete one and labels the rest, so the result equals an uninterrupted run.
+  incomplete one and labels the rest, so the result equals an uninterrupted run. Beside
+  each file, ``FILE.partial.json`` and then ``FILE.json`` record what made it (see
+  :func:`provenance`); ``--resume`` refuses a file whose record is missing or differs.
 * Parallel: under ``accelerate launch`` every process labels every N-th article into a
   shard file beside the output; the main process merges the shards in article order into
   one output. The processes must share a file system (one machine, or a shared disk).
@@ -38,6 +40,7 @@ How a run goes:
 import argparse
 import csv
 import errno
+import hashlib
 import html
 import json
 import os
@@ -93,8 +96,9 @@ def parse_args(argv=None) -> argparse.Namespace:
             "Output: one record per sentence, in article and sentence order: article_id, "
             "sentence_index (from 0), text, label, score (the label's probability) and probs "
             "(all four labels; CSV columns prob_<label>). A summary goes to standard error. "
-            "With --output FILE the file appears only when the run succeeds; an interrupted run "
-            "leaves FILE.partial for --resume; a FIFO or device (/dev/stdout) is written through. "
+            "With --output FILE the file appears only when the run succeeds, with FILE.json recording the model "
+            "that made it; an interrupted run leaves FILE.partial for --resume; a FIFO or device (/dev/stdout) "
+            "is written through. "
             "One run at a time per output (FILE.lock). Bad input stops the run with exit status 2 before "
             "any output is written (standard input is checked as it is read). "
             "For many processes or GPUs: accelerate launch scripts/predict.py ..."
@@ -114,7 +118,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "it: bf16 on CPUs with AMX, else fp32), bf16 or else fp16 on GPUs, fp32 elsewhere; fp32 "
                         "forces the plain model (default: auto)")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the articles already in --output (or its .partial file) and label the rest")
+                        help="keep the articles already in --output (or its .partial file) and label the rest; "
+                        "refused unless the same model and precision made them")
     parser.add_argument("--skip-bad", action="store_true",
                         help="report and skip unreadable files and malformed JSONL lines instead of stopping")
     parser.add_argument("--chunk-sentences", type=int, default=2048,
@@ -124,6 +129,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise KalimatError("--resume needs --output FILE, the output of the interrupted run")
     if args.chunk_sentences < 1:
         raise KalimatError("--chunk-sentences must be at least 1")
+    if args.batch_size < 1:  # here, not when the model is loaded: before any output file is touched
+        raise KalimatError("--batch-size must be at least 1")
     check_paths(args)
     # Streams are written through; a file is written beside the file a link points to.
     args.stream = args.output is not None and is_stream(args.output)
@@ -374,43 +381,58 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
 
 
 def provenance(model_dir: Path, precision: str) -> dict:
-    """What made an output: the model folder, a hash of its weights (and of the int8 engine), the precision."""
-    made_by = {"model": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(model_dir),
-               "precision": precision}
+    """What made an output: the model folder, the precision, and hashes of all that shapes the records.
+
+    That is the weights (and the int8 engine), and, as ``settings_sha256``, config.json (label
+    maps, calibration temperature), the tokenizer and the cleaning patterns.
+    """
+    model_dir = Path(model_dir)
+    settings = hashlib.sha256(json.dumps(Preprocessor.load(model_dir).to_dict()).encode())
+    for name in ("config.json", "tokenizer.json"):
+        settings.update((model_dir / name).read_bytes())
+    made_by = {"model": str(model_dir.resolve()), "weights_sha256": weights_sha256(model_dir),
+               "settings_sha256": settings.hexdigest(), "precision": precision}
     if precision == "int8":  # the engine's fixed scales shape the output too
-        made_by["engine_sha256"] = sha256_of([Path(model_dir) / ENGINE_FILE])
+        made_by["engine_sha256"] = sha256_of([model_dir / ENGINE_FILE])
     return made_by
 
 
-def sidecar_path(output: Path) -> Path:
-    """``FILE.partial.json``: the provenance of ``FILE.partial``, so a resume cannot mix two models."""
-    return output.with_name(output.name + ".partial.json")
+def sidecar_path(path: Path) -> Path:
+    """``PATH.json``, the provenance of an output file (``FILE.partial.json``, then ``FILE.json``),
+    so a resume of either cannot mix two models."""
+    return path.with_name(path.name + ".json")
 
 
-def check_resume_provenance(output: Path, made_by: dict) -> None:
-    sidecar = sidecar_path(output)
-    if not partial_path(output).exists() or not sidecar.exists():
-        return
+def check_resume_provenance(path: Path, made_by: dict) -> None:
+    """Refuse to continue ``path`` unless its provenance says this model and precision made it."""
+    sidecar = sidecar_path(path)
+    if not sidecar.exists():
+        raise KalimatError(f"--resume: {path} has no {sidecar.name} beside it recording which model labeled it; "
+                           "start over without --resume")
     before = json.loads(sidecar.read_text(encoding="utf-8"))
-    changed = [key for key in ("weights_sha256", "precision", "engine_sha256") if before.get(key) != made_by.get(key)]
+    changed = sorted(key for key in before.keys() | made_by.keys() if key != "model" and before.get(key) != made_by.get(key))
     if changed:
         raise KalimatError(
-            f"--resume: {partial_path(output)} was labeled by {before.get('model')} at precision {before.get('precision')}, "
+            f"--resume: {path} was labeled by {before.get('model')} at precision {before.get('precision')}, "
             f"not by {made_by['model']} at {made_by['precision']} ({', '.join(changed)} differ); resume with the same "
-            "--model (weights and int8 engine unchanged) and --precision, or start over without --resume"
+            "--model (weights, int8 engine, config, tokenizer and cleaning patterns unchanged) and --precision, "
+            "or start over without --resume"
         )
 
 
-def prepare_resume(output: Path, fmt: str) -> tuple[int, list[str]]:
+def prepare_resume(output: Path, fmt: str, made_by: dict) -> tuple[int, list[str]]:
     """Make ``output``'s partial file hold only complete articles; return its length and their ids.
 
-    The file is checked before it is copied, so refusing it leaves no copy behind.
+    The file (``FILE.partial``, else the finished ``FILE``) and its provenance are checked before
+    it is copied, so refusing it leaves no copy behind.
     """
     partial = partial_path(output)
     source = partial if partial.exists() else output
     if not source.exists():
         return 0, []
     length, done_ids = scan_resumable(source, fmt)
+    if length:  # nothing kept, nothing to mix
+        check_resume_provenance(source, made_by)
     if source == output:
         shutil.copyfile(output, partial)
     with open(partial, "r+b") as handle:
@@ -544,10 +566,12 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
         if page:
             page.close(summary.counts)
     if args.target is not None:
-        fsync_path(partial_path(args.target))
-        os.replace(partial_path(args.target), args.target)
+        partial = partial_path(args.target)
+        fsync_path(partial)
+        sidecar_path(args.target).unlink(missing_ok=True)  # the replaced FILE's provenance must not outlive it
+        os.replace(partial, args.target)
+        os.replace(sidecar_path(partial), sidecar_path(args.target))
         fsync_path(args.target.parent)
-        sidecar_path(args.target).unlink(missing_ok=True)
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
@@ -603,8 +627,6 @@ def run(args, state) -> None:
                 if path is not None and not is_stream(path):  # only now that input and model folder are checked
                     destination(path).parent.mkdir(parents=True, exist_ok=True)
             lock_outputs(args, locks)
-            # From here on a .partial file that a KalimatError interrupts is this run's own, and goes.
-            args.fresh_partial = args.target is not None and not (args.resume and partial_path(args.target).exists())
         _label(args, state, summary, preprocessor, total)
 
 
@@ -617,11 +639,14 @@ def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int
 
     resume_length, done_ids, shard_dir = 0, [], None
     made_by = provenance(args.model, predictor.precision)
-    if main_process and args.resume:
-        check_resume_provenance(args.target, made_by)
-        resume_length, done_ids = prepare_resume(args.target, args.format)
     if main_process and args.target is not None:
-        write_json(sidecar_path(args.target), made_by)
+        # Only a .partial file this run starts afresh is its own, to go if a KalimatError stops it;
+        # a partial kept for --resume stays, and until now the run has written nothing.
+        fresh_partial = not (args.resume and partial_path(args.target).exists())
+        if args.resume:
+            resume_length, done_ids = prepare_resume(args.target, args.format, made_by)
+        args.fresh_partial = fresh_partial
+        write_json(sidecar_path(partial_path(args.target)), made_by)
     if state.num_processes > 1:
         if main_process:
             shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.target.parent if args.target else None)
@@ -668,7 +693,7 @@ def main(argv=None) -> None:
     except KalimatError:
         if args.fresh_partial and state.is_main_process:
             partial_path(args.target).unlink(missing_ok=True)
-            sidecar_path(args.target).unlink(missing_ok=True)
+            sidecar_path(partial_path(args.target)).unlink(missing_ok=True)
         raise
     except KeyboardInterrupt:
         if args.target is not None:
