@@ -327,6 +327,12 @@ def test_help_still_prints_usage(capsys):
     assert exited.value.code == 0 and capsys.readouterr().out.startswith("usage: kalimat-predict")
 
 
+def test_output_naming_a_new_folder_is_refused(capsys, model_dir, tmp_path, jsonl):
+    _, err = predict(capsys, "--model", model_dir, "--output", f"{tmp_path}/results/", jsonl, expect_exit=2)
+    assert "argument --output" in error_line(err) and "ends with /" in err
+    assert os.listdir(tmp_path) == ["articles.jsonl"]
+
+
 @pytest.mark.parametrize("late_error", ["--batch-size", "--precision"])
 def test_an_argument_error_keeps_the_interrupted_run_and_makes_no_folders(capsys, model_dir, tmp_path, jsonl,
                                                                           late_error):

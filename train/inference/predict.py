@@ -81,6 +81,13 @@ COLOURS = {
 }
 
 
+def output_file(value: str) -> Path:
+    """A file name: ``Path`` drops a trailing ``/``, which would turn a folder meant to be made into a file."""
+    if value.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{value} ends with / (a folder); give a file name, e.g. {value}out.jsonl")
+    return Path(value)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """Usage errors as one ``error:`` line and exit status 2, like every other bad input."""
 
@@ -108,9 +115,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=".txt file (one article), folder (its .txt and .jsonl files, recursively), "
                         '.jsonl file ({"id", "text"} or {"id", "sentences"} a line), or - for standard input')
     parser.add_argument("--model", required=True, help="exported model folder, e.g. models/<run_name>")
-    parser.add_argument("--output", type=Path, help="write records here instead of standard output")
+    parser.add_argument("--output", type=output_file, help="write records here instead of standard output")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default: jsonl)")
-    parser.add_argument("--html", type=Path, help="also write a readable page: sentences coloured by label")
+    parser.add_argument("--html", type=output_file, help="also write a readable page: sentences coloured by label")
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: 32)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when available, else cpu")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
