@@ -281,6 +281,20 @@ def test_resume_after_the_model_settings_changed_is_refused(capsys, model_dir, t
     assert not Path(f"{output}.partial").exists()
 
 
+def test_resume_keeps_empty_articles_on_the_page_and_in_the_summary(capsys, model_dir, tmp_path):
+    source = tmp_path / "articles.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in
+                              [("a", "Satu kalimat."), ("kosong", " "), ("b", "Dua kalimat."), ("c", "Tiga.")]))
+    output, page = tmp_path / "out.jsonl", tmp_path / "page.html"
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--html", page, source)
+    assert "summary: 4 articles (1 empty, 0 resumed)" in err
+    clean = page.read_text()
+    # a finished output: a, the empty article and b are kept, c is labeled again
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--html", page, "--resume", source)
+    assert "summary: 4 articles (1 empty, 3 resumed)" in err
+    assert page.read_text() == clean and "<h2>kosong</h2>" in clean
+
+
 def test_resume_with_other_inputs_is_refused(capsys, model_dir, tmp_path, jsonl):
     output = tmp_path / "out.jsonl"
     predict(capsys, "--model", model_dir, "--output", output, SEEDS)

@@ -48,7 +48,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -214,27 +214,29 @@ def _label_chunk(chunk, predictor: Predictor) -> Iterator[ArticleResult]:
         yield ArticleResult(article.id, article.source, records)
 
 
-def skip_resumed(articles: Iterable, done_ids: list[str], preprocessor: Preprocessor) -> Iterator:
-    """Drop the leading articles already in the output: they must come first, in order.
+def skip_resumed(articles: Iterator, done_ids: list[str], preprocessor: Preprocessor) -> dict[int, list[ArticleResult]]:
+    """Read ``articles`` past the leading ones already in the output: they must come first, in order.
 
-    Matched by position, not by id alone, so repeated ids in the input stay correct; an
-    article without sentences inside the resumed part left no records and is passed over.
+    Matched by position, not by id alone, so repeated ids in the input stay correct. An article
+    without sentences inside the resumed part left no records; it is returned, under the
+    number of resumed articles before it, so the page and the summary still show it.
     """
+    empty = defaultdict(list)
     position = 0
-    for article in articles:
-        if position < len(done_ids):
-            if article.id == done_ids[position]:
-                position += 1
-                continue
-            if not preprocessor.article_sentences(article)[0]:
-                continue
+    while position < len(done_ids):
+        article = next(articles, None)
+        if article is None:
+            raise KalimatError("--resume: the output holds articles the inputs do not have; drop --resume")
+        if article.id == done_ids[position]:
+            position += 1
+        elif not preprocessor.article_sentences(article)[0]:
+            empty[position].append(ArticleResult(article.id, article.source, resumed=True))
+        else:
             raise KalimatError(
                 f"--resume: the output holds article {done_ids[position]!r} where the inputs have "
                 f"{article.id!r}; give the same inputs as the interrupted run, or drop --resume"
             )
-        yield article
-    if position < len(done_ids):
-        raise KalimatError("--resume: the output holds articles the inputs do not have; drop --resume")
+    return empty
 
 
 # ---------------------------------------------------------------- writers
@@ -369,10 +371,11 @@ def not_output(path: Path, fmt: str) -> KalimatError:
     return KalimatError(f"--resume: {path} is not {fmt} output of kalimat-predict; drop --resume or change --format")
 
 
-def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult]:
-    """The articles in the first ``length`` bytes of ``path``, for the page and the summary."""
+def resumed_results(path: Path, fmt: str, length: int, empty: dict[int, list[ArticleResult]]) -> Iterator[ArticleResult]:
+    """The articles in the first ``length`` bytes of ``path``, with the ``empty`` ones of
+    :func:`skip_resumed` in their places, for the page and the summary."""
     parse = WRITERS[fmt].parse
-    current = None
+    current, started = None, 0
     with open(path, "rb") as handle:
         if fmt == "csv":
             handle.readline()
@@ -381,6 +384,8 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
             if record["sentence_index"] == 0:
                 if current is not None:
                     yield current
+                yield from empty.get(started, [])
+                started += 1
                 current = ArticleResult(record["article_id"], str(path), resumed=True)
             current.records.append(record)
     if current is not None:
@@ -662,12 +667,13 @@ def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int
         done_ids, shard_dir = shared
 
     articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=summary.skip if main_process else ignore)
-    articles = skip_resumed(articles, done_ids, preprocessor)
+    empty = skip_resumed(articles, done_ids, preprocessor)
     mine = (a for k, a in enumerate(articles) if k % state.num_processes == state.process_index)
-    share = None if total is None else -(-max(0, total - len(done_ids)) // state.num_processes)
+    skipped = len(done_ids) + sum(map(len, empty.values()))
+    share = None if total is None else -(-max(0, total - skipped) // state.num_processes)
     results = tqdm(label_articles(mine, preprocessor, predictor, args.chunk_sentences), total=share,
                    unit="article", file=sys.stderr, disable=None if main_process else True, delay=2)
-    resumed = resumed_results(partial_path(args.target), args.format, resume_length) if resume_length else []
+    resumed = resumed_results(partial_path(args.target), args.format, resume_length, empty) if resume_length else []
 
     try:
         if state.num_processes == 1:
