@@ -84,13 +84,36 @@ def test_bad_input_is_named_or_skipped(tmp_path, name, content, message, kept):
     [('["a"]', "object with an"), ('{"text": "x"}', "object with an"), ('{"id": "a"}', "needs a"),
      ('{"id": "a", "sentences": [1]}', "list of strings"),
      ('{"id": "a\\nb", "text": "x"}', "line break or control character"),
-     ('{"id": "a", "text": "x", "sentences": ["y"]}', 'both "text" and "sentences"')],
+     ('{"id": "a", "text": "x", "sentences": ["y"]}', 'both "text" and "sentences"'),
+     ('{"id": "a", "sentences": ["Satu.", "", " ", "Empat."]}', '"sentences" item 1 \\(from 0\\) is empty'),
+     ('{"id": "sur", "text": "Kalimat \\ud800 rusak di sini."}', "lone surrogate"),
+     ('{"id": "\\udfff", "text": "x"}', "lone surrogate"),
+     ('{"id": "a", "sentences": ["Satu.", "\\ud83d"]}', "lone surrogate")],
 )
 def test_jsonl_records_of_the_wrong_shape(tmp_path, line, message):
     path = tmp_path / "d.jsonl"
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(BadInput, match=message):
         list(read_articles([str(path)]))
+
+
+def test_a_surrogate_pair_is_text(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"id": "a", "text": "Senyum \\ud83d\\ude00."}\n', encoding="utf-8")
+    assert [a.text for a in read_articles([str(path)])] == ["Senyum \U0001F600."]
+
+
+def test_linked_sub_folders_are_followed_once(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "b.txt").write_text("Dua.", encoding="utf-8")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Satu.", encoding="utf-8")
+    (folder / "linked").symlink_to(outside)
+    (folder / "again").symlink_to(outside)  # a second link to the same folder: read once
+    (folder / "loop").symlink_to(folder)  # a cycle: must end
+    assert [(a.id, a.text) for a in read_articles([str(folder)])] == [("a", "Satu."), ("again/b", "Dua.")]
 
 
 def test_empty_article_is_yielded_and_flagged(tmp_path):

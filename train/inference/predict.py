@@ -29,7 +29,9 @@ How a run goes:
   to ``--resume``; such a file is never replaced.
 * Resumable: an interrupted run (Ctrl-C, a kill, a full disk) leaves ``FILE.partial``.
   ``--resume`` keeps the complete articles at its start (or of ``FILE``), drops a trailing
-  incomplete one and labels the rest, so the result equals an uninterrupted run.
+  incomplete one and labels the rest, so the result equals an uninterrupted run. Beside
+  each file, ``FILE.partial.json`` and then ``FILE.json`` record what made it (see
+  :func:`provenance`); ``--resume`` refuses a file whose record is missing or differs.
 * Parallel: under ``accelerate launch`` every process labels every N-th article into a
   shard file beside the output; the main process merges the shards in article order into
   one output. The processes must share a file system (one machine, or a shared disk).
@@ -38,6 +40,7 @@ How a run goes:
 import argparse
 import csv
 import errno
+import hashlib
 import html
 import json
 import os
@@ -45,7 +48,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -78,6 +81,13 @@ COLOURS = {
 }
 
 
+def output_file(value: str) -> Path:
+    """A file name: ``Path`` drops a trailing ``/``, which would turn a folder meant to be made into a file."""
+    if value.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{value} ends with / (a folder); give a file name, e.g. {value}out.jsonl")
+    return Path(value)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """Usage errors as one ``error:`` line and exit status 2, like every other bad input."""
 
@@ -93,8 +103,9 @@ def parse_args(argv=None) -> argparse.Namespace:
             "Output: one record per sentence, in article and sentence order: article_id, "
             "sentence_index (from 0), text, label, score (the label's probability) and probs "
             "(all four labels; CSV columns prob_<label>). A summary goes to standard error. "
-            "With --output FILE the file appears only when the run succeeds; an interrupted run "
-            "leaves FILE.partial for --resume; a FIFO or device (/dev/stdout) is written through. "
+            "With --output FILE the file appears only when the run succeeds, with FILE.json recording the model "
+            "that made it; an interrupted run leaves FILE.partial for --resume; a FIFO or device (/dev/stdout) "
+            "is written through. "
             "One run at a time per output (FILE.lock). Bad input stops the run with exit status 2 before "
             "any output is written (standard input is checked as it is read). "
             "For many processes or GPUs: accelerate launch scripts/predict.py ..."
@@ -104,9 +115,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=".txt file (one article), folder (its .txt and .jsonl files, recursively), "
                         '.jsonl file ({"id", "text"} or {"id", "sentences"} a line), or - for standard input')
     parser.add_argument("--model", required=True, help="exported model folder, e.g. models/<run_name>")
-    parser.add_argument("--output", type=Path, help="write records here instead of standard output")
+    parser.add_argument("--output", type=output_file, help="write records here instead of standard output")
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default: jsonl)")
-    parser.add_argument("--html", type=Path, help="also write a readable page: sentences coloured by label")
+    parser.add_argument("--html", type=output_file, help="also write a readable page: sentences coloured by label")
     parser.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default: 32)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when available, else cpu")
     parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
@@ -114,7 +125,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "it: bf16 on CPUs with AMX, else fp32), bf16 or else fp16 on GPUs, fp32 elsewhere; fp32 "
                         "forces the plain model (default: auto)")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the articles already in --output (or its .partial file) and label the rest")
+                        help="keep the articles already in --output (or its .partial file) and label the rest; "
+                        "refused unless the same model and precision made them")
     parser.add_argument("--skip-bad", action="store_true",
                         help="report and skip unreadable files and malformed JSONL lines instead of stopping")
     parser.add_argument("--chunk-sentences", type=int, default=2048,
@@ -124,6 +136,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise KalimatError("--resume needs --output FILE, the output of the interrupted run")
     if args.chunk_sentences < 1:
         raise KalimatError("--chunk-sentences must be at least 1")
+    if args.batch_size < 1:  # here, not when the model is loaded: before any output file is touched
+        raise KalimatError("--batch-size must be at least 1")
     check_paths(args)
     # Streams are written through; a file is written beside the file a link points to.
     args.stream = args.output is not None and is_stream(args.output)
@@ -200,27 +214,29 @@ def _label_chunk(chunk, predictor: Predictor) -> Iterator[ArticleResult]:
         yield ArticleResult(article.id, article.source, records)
 
 
-def skip_resumed(articles: Iterable, done_ids: list[str], preprocessor: Preprocessor) -> Iterator:
-    """Drop the leading articles already in the output: they must come first, in order.
+def skip_resumed(articles: Iterator, done_ids: list[str], preprocessor: Preprocessor) -> dict[int, list[ArticleResult]]:
+    """Read ``articles`` past the leading ones already in the output: they must come first, in order.
 
-    Matched by position, not by id alone, so repeated ids in the input stay correct; an
-    article without sentences inside the resumed part left no records and is passed over.
+    Matched by position, not by id alone, so repeated ids in the input stay correct. An article
+    without sentences inside the resumed part left no records; it is returned, under the
+    number of resumed articles before it, so the page and the summary still show it.
     """
+    empty = defaultdict(list)
     position = 0
-    for article in articles:
-        if position < len(done_ids):
-            if article.id == done_ids[position]:
-                position += 1
-                continue
-            if not preprocessor.article_sentences(article)[0]:
-                continue
+    while position < len(done_ids):
+        article = next(articles, None)
+        if article is None:
+            raise KalimatError("--resume: the output holds articles the inputs do not have; drop --resume")
+        if article.id == done_ids[position]:
+            position += 1
+        elif not preprocessor.article_sentences(article)[0]:
+            empty[position].append(ArticleResult(article.id, article.source, resumed=True))
+        else:
             raise KalimatError(
                 f"--resume: the output holds article {done_ids[position]!r} where the inputs have "
                 f"{article.id!r}; give the same inputs as the interrupted run, or drop --resume"
             )
-        yield article
-    if position < len(done_ids):
-        raise KalimatError("--resume: the output holds articles the inputs do not have; drop --resume")
+    return empty
 
 
 # ---------------------------------------------------------------- writers
@@ -355,10 +371,11 @@ def not_output(path: Path, fmt: str) -> KalimatError:
     return KalimatError(f"--resume: {path} is not {fmt} output of kalimat-predict; drop --resume or change --format")
 
 
-def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult]:
-    """The articles in the first ``length`` bytes of ``path``, for the page and the summary."""
+def resumed_results(path: Path, fmt: str, length: int, empty: dict[int, list[ArticleResult]]) -> Iterator[ArticleResult]:
+    """The articles in the first ``length`` bytes of ``path``, with the ``empty`` ones of
+    :func:`skip_resumed` in their places, for the page and the summary."""
     parse = WRITERS[fmt].parse
-    current = None
+    current, started = None, 0
     with open(path, "rb") as handle:
         if fmt == "csv":
             handle.readline()
@@ -367,6 +384,8 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
             if record["sentence_index"] == 0:
                 if current is not None:
                     yield current
+                yield from empty.get(started, [])
+                started += 1
                 current = ArticleResult(record["article_id"], str(path), resumed=True)
             current.records.append(record)
     if current is not None:
@@ -374,43 +393,58 @@ def resumed_results(path: Path, fmt: str, length: int) -> Iterator[ArticleResult
 
 
 def provenance(model_dir: Path, precision: str) -> dict:
-    """What made an output: the model folder, a hash of its weights (and of the int8 engine), the precision."""
-    made_by = {"model": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(model_dir),
-               "precision": precision}
+    """What made an output: the model folder, the precision, and hashes of all that shapes the records.
+
+    That is the weights (and the int8 engine), and, as ``settings_sha256``, config.json (label
+    maps, calibration temperature), the tokenizer and the cleaning patterns.
+    """
+    model_dir = Path(model_dir)
+    settings = hashlib.sha256(json.dumps(Preprocessor.load(model_dir).to_dict()).encode())
+    for name in ("config.json", "tokenizer.json"):
+        settings.update((model_dir / name).read_bytes())
+    made_by = {"model": str(model_dir.resolve()), "weights_sha256": weights_sha256(model_dir),
+               "settings_sha256": settings.hexdigest(), "precision": precision}
     if precision == "int8":  # the engine's fixed scales shape the output too
-        made_by["engine_sha256"] = sha256_of([Path(model_dir) / ENGINE_FILE])
+        made_by["engine_sha256"] = sha256_of([model_dir / ENGINE_FILE])
     return made_by
 
 
-def sidecar_path(output: Path) -> Path:
-    """``FILE.partial.json``: the provenance of ``FILE.partial``, so a resume cannot mix two models."""
-    return output.with_name(output.name + ".partial.json")
+def sidecar_path(path: Path) -> Path:
+    """``PATH.json``, the provenance of an output file (``FILE.partial.json``, then ``FILE.json``),
+    so a resume of either cannot mix two models."""
+    return path.with_name(path.name + ".json")
 
 
-def check_resume_provenance(output: Path, made_by: dict) -> None:
-    sidecar = sidecar_path(output)
-    if not partial_path(output).exists() or not sidecar.exists():
-        return
+def check_resume_provenance(path: Path, made_by: dict) -> None:
+    """Refuse to continue ``path`` unless its provenance says this model and precision made it."""
+    sidecar = sidecar_path(path)
+    if not sidecar.exists():
+        raise KalimatError(f"--resume: {path} has no {sidecar.name} beside it recording which model labeled it; "
+                           "start over without --resume")
     before = json.loads(sidecar.read_text(encoding="utf-8"))
-    changed = [key for key in ("weights_sha256", "precision", "engine_sha256") if before.get(key) != made_by.get(key)]
+    changed = sorted(key for key in before.keys() | made_by.keys() if key != "model" and before.get(key) != made_by.get(key))
     if changed:
         raise KalimatError(
-            f"--resume: {partial_path(output)} was labeled by {before.get('model')} at precision {before.get('precision')}, "
+            f"--resume: {path} was labeled by {before.get('model')} at precision {before.get('precision')}, "
             f"not by {made_by['model']} at {made_by['precision']} ({', '.join(changed)} differ); resume with the same "
-            "--model (weights and int8 engine unchanged) and --precision, or start over without --resume"
+            "--model (weights, int8 engine, config, tokenizer and cleaning patterns unchanged) and --precision, "
+            "or start over without --resume"
         )
 
 
-def prepare_resume(output: Path, fmt: str) -> tuple[int, list[str]]:
+def prepare_resume(output: Path, fmt: str, made_by: dict) -> tuple[int, list[str]]:
     """Make ``output``'s partial file hold only complete articles; return its length and their ids.
 
-    The file is checked before it is copied, so refusing it leaves no copy behind.
+    The file (``FILE.partial``, else the finished ``FILE``) and its provenance are checked before
+    it is copied, so refusing it leaves no copy behind.
     """
     partial = partial_path(output)
     source = partial if partial.exists() else output
     if not source.exists():
         return 0, []
     length, done_ids = scan_resumable(source, fmt)
+    if length:  # nothing kept, nothing to mix
+        check_resume_provenance(source, made_by)
     if source == output:
         shutil.copyfile(output, partial)
     with open(partial, "r+b") as handle:
@@ -448,6 +482,11 @@ class Summary:
         self.written = 0  # articles whose records are in the output (resumed ones included)
         self.truncated = 0  # inputs longer than the model reads, cut to its maximum length
         self.counts = Counter()
+        self.skipped = []  # --skip-bad's reports, for the error when nothing was left to label
+
+    def skip(self, message: str) -> None:
+        self.skipped.append(message)
+        warn(message)
 
     def add(self, result: ArticleResult) -> None:
         self.articles += 1
@@ -534,29 +573,39 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
             if page:
                 page.write(result)
             summary.add(result)
+        if not summary.articles:  # standard input, which was not read before the run
+            raise nothing_to_label(args.inputs, summary.skipped)
         if page:
             page.close(summary.counts)
     if args.target is not None:
-        fsync_path(partial_path(args.target))
-        os.replace(partial_path(args.target), args.target)
+        partial = partial_path(args.target)
+        fsync_path(partial)
+        sidecar_path(args.target).unlink(missing_ok=True)  # the replaced FILE's provenance must not outlive it
+        os.replace(partial, args.target)
+        os.replace(sidecar_path(partial), sidecar_path(args.target))
         fsync_path(args.target.parent)
-        sidecar_path(args.target).unlink(missing_ok=True)
 
 
 def count_articles(inputs: list[str], skip_bad: bool) -> int | None:
-    """Read every input once, so bad input stops the run before any output; None for stdin.
+    """Read every input file once, so bad input stops the run before any output; None with stdin.
 
-    Nothing to label is an error, as an empty folder is: an empty JSONL, or inputs that
-    ``--skip-bad`` skipped entirely, must not look like a successful run.
+    Standard input cannot be read twice: it is left out here, and checked as it is labeled.
     """
-    if "-" in inputs:
-        return None
+    files = [item for item in inputs if item != "-"]
     skipped = []
-    total = sum(1 for _ in read_articles(inputs, skip_bad=skip_bad, warn=skipped.append))
+    total = sum(1 for _ in read_articles(files, skip_bad=skip_bad, warn=skipped.append))
+    if len(files) < len(inputs):
+        return None
     if total == 0:
-        why = f" ({len(skipped)} skipped as bad input: {skipped[0]})" if skipped else ""
-        raise KalimatError(f"{' '.join(map(str, inputs))}: no articles to label{why}; check the input files")
+        raise nothing_to_label(inputs, skipped)
     return total
+
+
+def nothing_to_label(inputs: list[str], skipped: list[str]) -> KalimatError:
+    """Nothing to label is an error, as an empty folder is: an empty JSONL or standard input, or
+    inputs that ``--skip-bad`` skipped entirely, must not look like a successful run."""
+    why = f" ({len(skipped)} skipped as bad input: {skipped[0].removeprefix('skipped: ')})" if skipped else ""
+    return KalimatError(f"{' '.join(map(str, inputs))}: no articles to label{why}; check the input files")
 
 
 def lock_outputs(args, stack: ExitStack) -> None:
@@ -590,8 +639,6 @@ def run(args, state) -> None:
                 if path is not None and not is_stream(path):  # only now that input and model folder are checked
                     destination(path).parent.mkdir(parents=True, exist_ok=True)
             lock_outputs(args, locks)
-            # From here on a .partial file that a KalimatError interrupts is this run's own, and goes.
-            args.fresh_partial = args.target is not None and not (args.resume and partial_path(args.target).exists())
         _label(args, state, summary, preprocessor, total)
 
 
@@ -604,11 +651,14 @@ def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int
 
     resume_length, done_ids, shard_dir = 0, [], None
     made_by = provenance(args.model, predictor.precision)
-    if main_process and args.resume:
-        check_resume_provenance(args.target, made_by)
-        resume_length, done_ids = prepare_resume(args.target, args.format)
     if main_process and args.target is not None:
-        write_json(sidecar_path(args.target), made_by)
+        # Only a .partial file this run starts afresh is its own, to go if a KalimatError stops it;
+        # a partial kept for --resume stays, and until now the run has written nothing.
+        fresh_partial = not (args.resume and partial_path(args.target).exists())
+        if args.resume:
+            resume_length, done_ids = prepare_resume(args.target, args.format, made_by)
+        args.fresh_partial = fresh_partial
+        write_json(sidecar_path(partial_path(args.target)), made_by)
     if state.num_processes > 1:
         if main_process:
             shard_dir = tempfile.mkdtemp(prefix=".kalimat-shards-", dir=args.target.parent if args.target else None)
@@ -616,13 +666,14 @@ def _label(args, state, summary: Summary, preprocessor: Preprocessor, total: int
         broadcast_object_list(shared)
         done_ids, shard_dir = shared
 
-    articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=warn if main_process else ignore)
-    articles = skip_resumed(articles, done_ids, preprocessor)
+    articles = read_articles(args.inputs, skip_bad=args.skip_bad, warn=summary.skip if main_process else ignore)
+    empty = skip_resumed(articles, done_ids, preprocessor)
     mine = (a for k, a in enumerate(articles) if k % state.num_processes == state.process_index)
-    share = None if total is None else -(-max(0, total - len(done_ids)) // state.num_processes)
+    skipped = len(done_ids) + sum(map(len, empty.values()))
+    share = None if total is None else -(-max(0, total - skipped) // state.num_processes)
     results = tqdm(label_articles(mine, preprocessor, predictor, args.chunk_sentences), total=share,
                    unit="article", file=sys.stderr, disable=None if main_process else True, delay=2)
-    resumed = resumed_results(partial_path(args.target), args.format, resume_length) if resume_length else []
+    resumed = resumed_results(partial_path(args.target), args.format, resume_length, empty) if resume_length else []
 
     try:
         if state.num_processes == 1:
@@ -655,7 +706,7 @@ def main(argv=None) -> None:
     except KalimatError:
         if args.fresh_partial and state.is_main_process:
             partial_path(args.target).unlink(missing_ok=True)
-            sidecar_path(args.target).unlink(missing_ok=True)
+            sidecar_path(partial_path(args.target)).unlink(missing_ok=True)
         raise
     except KeyboardInterrupt:
         if args.target is not None:
