@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from train.core.atomic import write_text
+from train.core.atomic import check_output, write_text
 from train.core.errors import exit_on_error
 from train.core.precision import INFERENCE_PRECISIONS
 from train.inference.benchmark import run_benchmark
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--skip-base", action="store_true", help="time the mini model only (minutes faster)")
     parser.add_argument("--output", type=Path, help="also write the JSON here")
     args = parser.parse_args()
+    if args.output:
+        check_output("--output", args.output)
     report = run_benchmark(args.sentences, args.model, args.precision, args.batch_size, args.skip_base)
     text = json.dumps(report, indent=2)
     print(text)

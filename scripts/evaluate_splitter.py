@@ -9,7 +9,7 @@ the breaks found are compared with IndoSum's (see train/data/segmentation_eval.p
 import argparse
 import sys
 
-from train.core.errors import exit_on_error
+from train.core.errors import KalimatError, exit_on_error
 from train.core.paths import INDOSUM
 from train.data.segmentation_eval import corpus_paragraphs, evaluate
 
@@ -34,6 +34,8 @@ def print_disagreement(gold: list[str], predicted: list[str]) -> None:
 @exit_on_error
 def main(argv=None):
     args = parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        raise KalimatError(f"--limit {args.limit}: give at least 1 article, or leave --limit out for all")
     shown = 0
 
     def show(gold, predicted):
@@ -43,6 +45,10 @@ def main(argv=None):
             shown += 1
 
     score = evaluate(corpus_paragraphs(args.corpus, limit=args.limit), on_disagreement=show)
+    if score.true_positives + score.false_positives + score.false_negatives == 0:
+        # Nothing was compared: the scores would read as a perfect 1.0.
+        raise KalimatError(f"{args.corpus}: no sentence break to compare (no paragraph of two or more sentences "
+                           "in the articles read); give a corpus, or a --limit, that includes some")
     print(
         f"paragraphs {score.paragraphs}  boundaries: reference {score.true_positives + score.false_negatives}"
         f"  found {score.true_positives + score.false_positives}  matched {score.true_positives}"

@@ -24,6 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from train.core.atomic import write_jsonl  # noqa: E402
+from train.core.errors import KalimatError, exit_on_error  # noqa: E402
+from train.data.segmentation_eval import corpus_records  # noqa: E402
 
 DEFAULT_QUOTA = {"tajuk utama": 62, "olahraga": 42, "teknologi": 30, "showbiz": 30, "hiburan": 30, "inspirasi": 6}
 FIELDS = ("id", "source", "category", "url", "text")
@@ -50,15 +52,26 @@ def select(records: list[dict], quota: dict[str, int], seed: int, min_sentences:
                 if queue and len(picked) < wanted:
                     picked.append(queue.pop())
         if len(picked) < wanted:
-            raise SystemExit(f"error: category {category!r} has only {len(picked)} articles of "
-                             f"{min_sentences}-{max_sentences} sentences; lower its quota")
+            raise KalimatError(f"category {category!r} has only {len(picked)} articles of "
+                               f"{min_sentences}-{max_sentences} sentences; lower its quota")
         chosen += picked
     return [{key: record[key] for key in FIELDS} for record in chosen]
 
 
+def check_quota(quota) -> dict[str, int]:
+    if not isinstance(quota, dict) or not quota or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in quota.values()
+    ) or sum(quota.values()) == 0:
+        raise KalimatError(f"--quota {json.dumps(quota, ensure_ascii=False)}: give a JSON object of categories and "
+                           'article counts of 0 or more, not all 0, e.g. \'{"olahraga": 40, "teknologi": 30}\'')
+    return quota
+
+
+@exit_on_error
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", type=Path, help="IndoSum JSONL (id, source, category, url, paragraphs, text)")
+    parser.add_argument("corpus", type=Path, help="IndoSum JSONL, .jsonl or .jsonl.gz (id, source, category, url, "
+                        "paragraphs, text)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--min-sentences", type=int, default=6)
@@ -66,8 +79,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quota", type=json.loads, default=DEFAULT_QUOTA,
                         help="JSON object: category -> number of articles")
     args = parser.parse_args(argv)
-    records = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    chosen = select(records, args.quota, args.seed, args.min_sentences, args.max_sentences)
+    quota = check_quota(args.quota)
+    records = list(corpus_records(args.corpus, fields=(*FIELDS, "paragraphs")))
+    chosen = select(records, quota, args.seed, args.min_sentences, args.max_sentences)
     write_jsonl(args.output, chosen)
     outlets = sorted({r["source"] for r in chosen})
     print(f"{len(chosen)} articles from {len(outlets)} outlets ({', '.join(outlets)}) -> {args.output}")

@@ -37,3 +37,23 @@ def test_benchmark_times_both_ways_and_prints_json(tmp_path, model_dir):  # noqa
     for run in runs.values():
         assert run["peak_rss_mb"] > 0 and 0 <= run["share_of_matmul_peak"] < 1
         assert run["identical_at_batch_size_8"] is True  # labels and probabilities, rerun at another batch size
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--sentences", "-250"], "--sentences -250: give a number of sentences of at least 1"),
+    (["--sentences", "0"], "--sentences 0: give a number of sentences of at least 1"),
+    (["--sentences", "100000000"], "holds only"),
+    (["--batch-size", "0"], "--batch-size 0: give a batch size of at least 1"),
+    (["--model", "missing-model"], "missing-model: no such model folder"),
+    (["--output", "."], "--output .: is a folder"),
+    (["--output", "taken/bench.json"], "is a file, not a folder"),
+])
+def test_bad_arguments_fail_in_one_line_before_any_measurement(tmp_path, arguments, message):
+    (tmp_path / "taken").write_text("a file where a folder should be\n")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--skip-base", *arguments],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()  # nothing measured, no traceback
+    assert line.startswith("error: ") and message in line

@@ -188,9 +188,12 @@ def test_markdown_output_file_links_the_plot(runs, tmp_path, capsys):
         (["RUNS/base", "RUNS/empty"], "error: RUNS/empty holds no report.json"),
         (["RUNS/base", "--output", "RUNS/empty.md"], "error: --output RUNS/empty.md: is a folder"),
         (["RUNS/base", "RUNS/good", "--output", "RUNS/good/report.md"],
-         "error: --output RUNS/good/report.md: would overwrite a file of run good"),
+         "error: --output RUNS/good/report.md: RUNS/good is a run or model folder"),
         (["RUNS/base", "RUNS/good", "--plot", "RUNS/base/confusion_matrix.png"],
-         "error: --plot RUNS/base/confusion_matrix.png: would overwrite a file of run base"),
+         "error: --plot RUNS/base/confusion_matrix.png: RUNS/base is a run or model folder"),
+        # A run that is not compared, and a new file name: never written into either.
+        (["RUNS/base", "RUNS/same", "--output", "RUNS/good/cmp.md"],
+         "error: --output RUNS/good/cmp.md: RUNS/good is a run or model folder"),
         (["RUNS/base", "RUNS/typed"], "error: RUNS/typed/report.json: run_name, metrics.macro_f1 have the wrong type"),
     ],
 )
@@ -220,3 +223,95 @@ def test_script_runs_from_the_command_line(runs):
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def _edited_copy(runs, tmp_path, name, edit_report=None, edit_predictions=None):
+    """A copy of run "base" with its report or its prediction records edited."""
+    run_dir = tmp_path / name
+    shutil.copytree(runs / "base", run_dir)
+    if edit_report:
+        report = json.loads((run_dir / "report.json").read_text())
+        edit_report(report)
+        (run_dir / "report.json").write_text(json.dumps(report))
+    if edit_predictions:
+        lines = (run_dir / "predictions.jsonl").read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        edit_predictions(records[3])
+        (run_dir / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return run_dir
+
+
+@pytest.mark.parametrize(("edit_report", "edit_predictions", "message"), [
+    (lambda r: r.update(hyperparameters=None), None, "report.json: hyperparameters have the wrong type"),
+    (lambda r: r.update(timing=None), None, "report.json: timing have the wrong type"),
+    (lambda r: r["timing"].update(train_seconds="long"), None, "report.json: timing.train_seconds have the wrong"),
+    (lambda r: r.update(predictions=["predictions.jsonl"]), None, "report.json lacks predictions.test"),
+    (None, lambda record: record.update(label="Claim"), "predictions.jsonl:4: not a prediction record"),
+    (None, lambda record: record.pop("gold"), "predictions.jsonl:4: not a prediction record"),
+])
+def test_a_malformed_report_or_prediction_file_is_one_line(runs, tmp_path, capsys, edit_report, edit_predictions,
+                                                           message):
+    broken = _edited_copy(runs, tmp_path, "broken", edit_report, edit_predictions)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(runs / "base"), str(broken)])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.count("\n") == 1
+    assert error.startswith(f"error: {broken}") and message in error
+
+
+def test_outputs_are_checked_before_anything_is_written(runs, tmp_path, capsys):
+    (tmp_path / "somefile").write_text("")
+    plot = tmp_path / "plots" / "f1.png"
+    with pytest.raises(SystemExit):
+        main([str(runs / "base"), str(runs / "good"), "--output", str(tmp_path / "somefile" / "cmp.md"),
+              "--plot", str(plot)])
+    assert "somefile is a file, not a folder" in capsys.readouterr().err
+    assert not plot.exists()
+
+
+def test_never_writes_into_a_model_folder(runs, tmp_path, capsys):
+    model = tmp_path / "models" / "base"
+    model.mkdir(parents=True)
+    (model / "model.safetensors").write_bytes(b"")
+    with pytest.raises(SystemExit):
+        main([str(runs / "base"), "--output", str(model / "README.md")])
+    assert f"{model} is a run or model folder" in capsys.readouterr().err
+    assert not (model / "README.md").exists()
+
+
+def test_an_exported_model_folder_is_answered_with_the_run_folder_to_pass(runs, tmp_path, capsys):
+    model = tmp_path / "models" / "good"
+    model.mkdir(parents=True)
+    shutil.copy(runs / "good" / "report.json", model)
+    (model / "config.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main([str(runs / "base"), str(model)])
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {model} is an exported model folder") and "runs/<run_name>" in error
+
+
+def test_the_same_run_twice_is_noted_and_an_ambiguous_baseline_refused(runs, tmp_path, capsys):
+    main([str(runs / "base"), str(runs / "good"), str(runs / "base")])
+    assert f"note: {runs / 'base'} is named more than once" in capsys.readouterr().err
+    for folder in ("a", "b"):
+        write_run(tmp_path / folder / "twin", GOLD, RIGHT_60)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "a" / "twin"), str(tmp_path / "b" / "twin"), "--baseline", "twin"])
+    assert "--baseline twin: 2 runs have this name" in capsys.readouterr().err
+    output = compare(capsys, tmp_path / "a" / "twin", tmp_path / "b" / "twin", "--baseline",
+                     tmp_path / "b" / "twin")
+    assert table_row(output, f"{tmp_path / 'b' / 'twin'} (baseline)")
+
+
+def test_nested_hyperparameters_are_dotted_columns_and_folders_sort_by_name(tmp_path, capsys):
+    write_run(tmp_path / "offline-500-e4", GOLD, RIGHT_60, hyperparameters={"model.pretrain": {"run_name": "p2"}})
+    write_run(tmp_path / "offline-500", GOLD, RIGHT_60, hyperparameters={"model.pretrain": {"run_name": "p1"}})
+    output = compare(capsys, tmp_path)
+    assert "| model.pretrain.run_name |" in output.splitlines()[4]
+    assert "| p1 |" in table_row(output, "offline-500 (baseline)") and "| p2 |" in table_row(output, "offline-500-e4")
+
+
+def test_a_line_break_in_a_run_name_stays_on_one_line_in_markdown(runs, tmp_path, capsys):
+    write_run(tmp_path / "odd", GOLD, RIGHT_60, run_name="two\n# lines")
+    output = compare(capsys, tmp_path / "odd", runs / "base")
+    assert "Baseline: two # lines." in output and "\n# lines" not in output

@@ -133,3 +133,22 @@ def test_agrees_with_indosum_on_a_corpus_sample():
     score = evaluate(corpus_paragraphs(INDOSUM, limit=400))
     assert score.true_positives > 2000
     assert score.f1 >= 0.97
+
+
+@pytest.mark.parametrize("content, arguments, message", [
+    ('{"paragraphs": [["Satu.", "Dua."]]}\nnot json\n', [], "corpus.jsonl:2: not valid JSON"),
+    ('{"paragraphs": [["Satu.", "Dua."]]}\n{"paragraphs": 3}\n', [], "corpus.jsonl:2: not an IndoSum article"),
+    ("", [], "no sentence break to compare"),
+    ('{"paragraphs": [["Satu kalimat saja."]]}\n', [], "no sentence break to compare"),
+    ('{"paragraphs": [["Satu.", "Dua."]]}\n', ["--limit", "0"], "--limit 0: give at least 1 article"),
+])
+def test_evaluation_script_refuses_bad_or_empty_input_instead_of_scoring_it(tmp_path, content, arguments, message):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(content)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "evaluate_splitter.py"), str(corpus), *arguments],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 2 and "precision" not in result.stdout
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and message in line

@@ -87,6 +87,28 @@ def destination(path) -> Path:
     return path
 
 
+def check_output(option: str, path) -> None:
+    """Refuse, before any slow work, an output path its final write would fail on: a folder,
+    a file where a parent folder should be, or a folder that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise KalimatError(f"{option} {path}: is a folder; give a file name (one inside it will do)")
+    if is_stream(path):
+        if not os.access(path, os.W_OK):
+            raise KalimatError(f"{option} {path}: cannot be written (permission denied); choose another path")
+        return
+    try:
+        target = destination(path)
+    except KalimatError as err:
+        raise KalimatError(f"{option} {err}") from None
+    folder = next(parent for parent in target.absolute().parents if parent.exists())
+    if not folder.is_dir():
+        raise KalimatError(f"{option} {path}: {folder} is a file, not a folder; choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise KalimatError(f"{option} {path}: cannot write in the folder {folder} (permission denied); "
+                           "choose another path or fix the folder's permissions")
+
+
 # ---------------------------------------------------------------- files
 
 

@@ -58,22 +58,52 @@ class BoundaryScore:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
-def corpus_paragraphs(path, limit: int | None = None) -> Iterator[list[str]]:
-    """Yield each paragraph of a corpus JSONL file (IndoSum layout, ``.jsonl`` or ``.jsonl.gz``) as its sentences.
+def corpus_records(path, limit: int | None = None, fields: tuple[str, ...] = ("paragraphs",)) -> Iterator[dict]:
+    """Yield the articles of a corpus JSONL file (IndoSum layout, ``.jsonl`` or ``.jsonl.gz``), each with ``fields``.
 
-    ``limit`` stops after that many articles, for quick checks on a sample.
+    ``limit`` stops after that many articles, for quick checks on a sample. A line that is
+    not such an article raises a one-line :class:`KalimatError` naming the file and line.
     """
     path = Path(path)
     if not path.is_file():
         raise KalimatError(f"{path}: corpus file not found; give the path to an IndoSum-layout JSONL file")
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle):
-            if limit is not None and number >= limit:
-                return
-            for paragraph in json.loads(line)["paragraphs"]:
-                sentences = [normalize_whitespace(s) for s in paragraph]
-                yield [s for s in sentences if s]
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            articles = 0
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                if limit is not None and articles == limit:
+                    return
+                articles += 1
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise KalimatError(f"{path}:{number}: not valid JSON ({err.msg}); give an IndoSum-layout "
+                                       "JSONL file, one article a line") from None
+                if not isinstance(record, dict) or any(key not in record for key in fields) \
+                        or not _is_paragraphs(record["paragraphs"]):
+                    raise KalimatError(f"{path}:{number}: not an IndoSum article (a JSON object with "
+                                       f"{', '.join(fields)}; its paragraphs lists of sentences); fix or remove the line")
+                yield record
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        raise KalimatError(f"{path}: cannot be read as UTF-8 JSONL ({err}); give an IndoSum-layout JSONL "
+                           "file, gzip-compressed only if its name ends in .gz") from None
+
+
+def _is_paragraphs(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(paragraph, list) and all(isinstance(s, str) for s in paragraph) for paragraph in value
+    )
+
+
+def corpus_paragraphs(path, limit: int | None = None) -> Iterator[list[str]]:
+    """Yield each paragraph of a corpus file (see :func:`corpus_records`) as its sentences."""
+    for record in corpus_records(path, limit):
+        for paragraph in record["paragraphs"]:
+            sentences = [normalize_whitespace(s) for s in paragraph]
+            yield [s for s in sentences if s]
 
 
 def evaluate(

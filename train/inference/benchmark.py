@@ -38,6 +38,7 @@ from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 from transformers.utils import logging as hf_logging
 
+from ..core.errors import KalimatError
 from ..core.labels import ID2LABEL, LABEL2ID
 from ..core.paths import CONFIG_DIR, INDOSUM
 from ..core.precision import cpu_has_amx
@@ -200,15 +201,25 @@ def _rates(run: dict, sentences: int, tokens: int) -> dict:
 
 
 def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_size: int, skip_base: bool) -> dict:
-    """Every measurement of the module docstring, as one JSON-ready dict."""
+    """Every measurement of the module docstring, as one JSON-ready dict.
+
+    The arguments are checked first: a bad one fails in seconds, not after the measurements.
+    """
+    if count < 1:
+        raise KalimatError(f"--sentences {count}: give a number of sentences of at least 1")
+    if batch_size < 1:
+        raise KalimatError(f"--batch-size {batch_size}: give a batch size of at least 1")
+    if model:
+        check_model_dir(model)
     sentences, source = benchmark_sentences(count + CALIBRATION_SENTENCES)
+    if len(sentences) < count:
+        raise KalimatError(f"--sentences {count}: {source} holds only {len(sentences)} sentences; ask for fewer")
     sentences, calibration = sentences[:count], sentences[count:]
     report = {"sentences": len(sentences), "source": source, "cpu": cpu_name(), "amx": cpu_has_amx(),
               "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
               "matmul_peak": matmul_peaks(), "models": []}
     with tempfile.TemporaryDirectory(prefix="kalimat-benchmark-") as tmp:
         if model:
-            check_model_dir(model)
             models = [("mini", model, False)]
         else:
             models = [("mini", random_mini(Path(tmp) / "mini", sentences, calibration), True)]

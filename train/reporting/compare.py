@@ -5,11 +5,14 @@
 
 Each argument is a run directory, a ``report.json``, a glob (expanded here too, so quoted
 globs work) or a directory of runs such as a Hydra multirun folder (every ``report.json``
-below it). The first run, or ``--baseline``, is the baseline.
+below it); a run named twice is compared once, with a note. The first run, or
+``--baseline`` (a run name, or the folder where two runs share it), is the baseline.
+``--output`` and ``--plot`` are checked before anything is written and never go into a run
+or model folder.
 
-The table shows per run the model, the hyperparameters that differ between the runs, the
-dataset, macro-F1 with its bootstrap interval, accuracy, per-class F1, training time and
-inference speed, with differences to the baseline.
+The table shows per run the model, the hyperparameters that differ between the runs (nested
+ones as dotted keys), the dataset, macro-F1 with its bootstrap interval, accuracy, per-class
+F1, training time and inference speed, with differences to the baseline.
 
 Runs evaluated on the same sentences as the baseline (same dataset content hash and the
 same ``(article_id, sentence_index)`` keys) are tested against it, on the pooled
@@ -43,12 +46,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..core.atomic import atomic_file, write_text
+from ..core.atomic import atomic_file, check_output, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
-from .report import REPORT_FILE, RUN_FILES, load_predictions, load_report
+from .report import REPORT_FILE, load_predictions, load_report
 
 PREDICTION_SETS = {"cv": "cross-validation out-of-fold (pooled)", "test": "test split"}
 
@@ -93,7 +96,8 @@ def parse_args(argv=None):
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_OR_REPORT",
                         help="run directory, report.json, glob, or a folder of runs (e.g. a Hydra multirun folder)")
-    parser.add_argument("--baseline", metavar="NAME", help="run to compare the others against (default: the first)")
+    parser.add_argument("--baseline", metavar="NAME", help="run to compare the others against: its name, or its "
+                        "folder where two runs share the name (default: the first)")
     parser.add_argument("--output", metavar="FILE", help="write Markdown (.md) or a standalone HTML page (.html) "
                         "instead of printing Markdown")
     parser.add_argument("--plot", metavar="FILE.png", help="write a bar chart of per-class F1 per run")
@@ -108,12 +112,13 @@ def main(argv=None) -> None:
     output_format = _output_format(args.output) if args.output else "md"
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise KalimatError(f"--plot {args.plot}: the plot is a PNG, give a file name ending in .png")
+    # Checked before anything is read or written: a comparison never stops half-written.
     for option, path in (("--output", args.output), ("--plot", args.plot)):
-        if path and Path(path).is_dir():
-            raise KalimatError(f"{option} {path}: is a folder; give a file name")
+        if path:
+            check_output(option, path)
+            _refuse_run_folder(option, path)
 
     runs = load_runs(expand_inputs(args.runs))
-    _refuse_run_files(runs, {"--output": args.output, "--plot": args.plot})
     baseline = pick_baseline(runs, args.baseline)
     different = [run for run in runs if run.content_hash != baseline.content_hash]
     if different and not args.allow_different_data:
@@ -143,17 +148,17 @@ def main(argv=None) -> None:
     print(f"wrote {args.output}")
 
 
-def _refuse_run_files(runs: list[Run], outputs: dict[str, str | None]) -> None:
-    """A comparison never writes over a file of a run it compares (its report.md, its plot, ...)."""
-    for option, path in outputs.items():
-        if not path:
-            continue
-        target = Path(path).resolve()
-        for run in runs:
-            run_dir = run.path.parent.resolve()
-            if target.parent == run_dir and (target.exists() or target.name in RUN_FILES):
-                raise KalimatError(f"{option} {path}: would overwrite a file of run {run.label}; "
-                                   "write the comparison outside the run folders")
+def _refuse_run_folder(option: str, path: str) -> None:
+    """A comparison is never written into a run or model folder (compared or not), where it
+    could replace the run's report.md, a model card or another file of the run."""
+    folder = Path(path).resolve().parent
+    if (folder / REPORT_FILE).is_file() or _holds_weights(folder):
+        raise KalimatError(f"{option} {path}: {folder} is a run or model folder; "
+                           "write the comparison outside run and model folders")
+
+
+def _holds_weights(folder: Path) -> bool:
+    return any(folder.glob("model*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
 
 
 def expand_inputs(arguments: list[str]) -> list[Path]:
@@ -175,6 +180,8 @@ def expand_inputs(arguments: list[str]) -> list[Path]:
             files += _report_files(path)
     unique = {}
     for file in files:
+        if file.resolve() in unique:
+            print(f"note: {file.parent} is named more than once; it is compared once", file=sys.stderr)
         unique.setdefault(file.resolve(), file)
     return list(unique.values())
 
@@ -193,7 +200,8 @@ def _report_files(path: Path) -> list[Path]:
             f"{path} holds no {REPORT_FILE}: it is neither a finished run directory nor a folder of runs; "
             "pass runs/<run_name> or a multirun folder whose jobs have finished"
         )
-    return sorted(found, key=lambda file: _natural_key(str(file)))
+    # By folder: offline-500 before offline-500-e4 (on the whole path "/report.json" sorts after "-e4").
+    return sorted(found, key=lambda file: _natural_key(str(file.parent)))
 
 
 def _natural_key(text: str) -> list:
@@ -214,9 +222,13 @@ def load_runs(files: list[Path]) -> list[Run]:
 def pick_baseline(runs: list[Run], name: str | None) -> Run:
     if name is None:
         return runs[0]
-    for run in runs:
-        if name in (run.label, run.report["run_name"]):
-            return run
+    matches = [run for run in runs if run.label == name] or [run for run in runs if run.report["run_name"] == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        folders = ", ".join(run.label for run in matches)
+        raise KalimatError(f"--baseline {name}: {len(matches)} runs have this name ({folders}); "
+                           "give one of these folders as --baseline")
     raise KalimatError(f"--baseline {name}: no such run; the runs are {', '.join(run.label for run in runs)}")
 
 
@@ -301,7 +313,7 @@ def runs_table(runs: list[Run], baseline: Run, different: list[Run]) -> Table:
         report, metrics = run.report, run.report["metrics"]
         compared = run is not baseline and run not in different
         name = run.label + (" (baseline)" if run is baseline else "") + (" †" if run in different else "")
-        hyperparameters = report["hyperparameters"]
+        hyperparameters = _flat(report["hyperparameters"])
         per_class = []
         for label in LABELS:
             f1 = metrics["per_class"][label]["f1"]
@@ -325,12 +337,21 @@ def runs_table(runs: list[Run], baseline: Run, different: list[Run]) -> Table:
 
 def _differing_hyperparameters(runs: list[Run]) -> list[str]:
     """Hyperparameter keys whose value is not the same in every run (missing counts as a value)."""
-    keys = sorted({key for run in runs for key in run.report["hyperparameters"]})
+    flat = [_flat(run.report["hyperparameters"]) for run in runs]
+    keys = sorted({key for hyperparameters in flat for key in hyperparameters})
     missing = object()
-    return [
-        key for key in keys
-        if len({repr(run.report["hyperparameters"].get(key, missing)) for run in runs}) > 1
-    ]
+    return [key for key in keys if len({repr(hyperparameters.get(key, missing)) for hyperparameters in flat}) > 1]
+
+
+def _flat(hyperparameters: dict, prefix: str = "") -> dict:
+    """Nested settings (an offline run's ``model.pretrain``) as dotted keys, one column each."""
+    flat = {}
+    for key, value in hyperparameters.items():
+        if isinstance(value, dict) and value:
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _test_row(test: PairedTest) -> list:

@@ -120,9 +120,10 @@ def format_interval(interval) -> str:
 
 def _markdown_text(text: str) -> str:
     # "<" before a letter, "/", "!" or "?" starts raw HTML in Markdown viewers; the text is
-    # never meant as markup. A lone "<" (as in "p < 0.05") stays readable.
-    return _RAW_HTML_START.sub("&lt;", str(text))
+    # never meant as markup. A lone "<" (as in "p < 0.05") stays readable. A line break would
+    # end a table row or start a heading ("run\n# name"): the text stays on one line.
+    return " ".join(_RAW_HTML_START.sub("&lt;", str(text)).splitlines())
 
 
 def _markdown_cell(value) -> str:
-    return _markdown_text(str(value)).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return _markdown_text(str(value)).replace("|", "\\|")

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from matplotlib.figure import Figure
-from omegaconf import OmegaConf
 
 from ..core.atomic import atomic_file, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError
@@ -28,8 +27,6 @@ REPORT_FILE = "report.json"
 PREDICTION_FILES = {"test": "predictions.jsonl", "cv": "cv_predictions.jsonl"}
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
 RELIABILITY_FILE = "reliability.png"
-# Every file write_run_report puts in a run folder.
-RUN_FILES = (REPORT_FILE, "report.md", CONFUSION_MATRIX_FILE, RELIABILITY_FILE, *PREDICTION_FILES.values())
 
 # Keys the training code provides; assemble_report adds the others.
 CALLER_KEYS = (
@@ -133,14 +130,13 @@ def load_report(path) -> dict:
         raise KalimatError(
             f"{file} has report schema_version {version!r}, this kalimat reads version {supported}; {fix}"
         )
-    tree = OmegaConf.create(report)
-    missing = [key for key in REQUIRED_KEYS if OmegaConf.select(tree, key, default=_MISSING) is _MISSING]
+    missing = [key for key in REQUIRED_KEYS if _select(report, key) is _MISSING]
     if missing:
         raise KalimatError(
             f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
             "docs/report_schema.md); re-run the training run to write a complete report"
         )
-    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_plain(OmegaConf.select(tree, key)))]
+    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_select(report, key, None))]
     if wrong:
         raise KalimatError(
             f"{file}: {', '.join(wrong)} have the wrong type for report schema version {version} "
@@ -152,9 +148,14 @@ def load_report(path) -> dict:
 _MISSING = object()
 
 
-def _plain(value):
-    """A selected node as plain Python (lists and dicts), for the type checks."""
-    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+def _select(report: dict, key: str, default=_MISSING):
+    """The value at a dotted path; ``default`` where the path does not lead through objects to it."""
+    value = report
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
 
 
 def _is_number(value) -> bool:
@@ -177,6 +178,12 @@ _TYPED_KEYS = {
     "metrics.macro_f1": _is_number,
     "metrics.macro_f1_interval": lambda v: isinstance(v, list) and len(v) == 2 and all(map(_is_number, v)),
     "metrics.per_class": _is_f1_table,
+    "hyperparameters": lambda v: isinstance(v, dict),
+    "timing": lambda v: isinstance(v, dict),
+    "timing.train_seconds": lambda v: v is None or _is_number(v),
+    "timing.eval_sentences_per_second": lambda v: v is None or _is_number(v),
+    "predictions": lambda v: isinstance(v, dict) and all(isinstance(name, (str, type(None))) for name in v.values()),
+    "predictions.test": lambda v: isinstance(v, str) and v != "",
 }
 
 
@@ -186,18 +193,31 @@ def load_predictions(run_dir, report: dict, split: str) -> list[dict] | None:
     if name is None:
         return None
     file = Path(run_dir) / name
+    if not file.exists() and (Path(run_dir) / "config.json").is_file():
+        raise KalimatError(f"{run_dir} is an exported model folder: it keeps a copy of {REPORT_FILE} but not the "
+                           "predictions; pass the training run's folder, runs/<run_name>")
     records, line_number = [], 0
     try:
         with open(file, encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, start=1):
                 if line.strip():
-                    records.append(json.loads(line))
+                    records.append(_prediction_record(json.loads(line), f"{file}:{line_number}"))
     except OSError as err:
         raise KalimatError(f"cannot read {file} ({err.strerror}), which {Path(run_dir) / REPORT_FILE} points to; "
                            "re-run the training run") from err
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise KalimatError(f"{file}:{line_number} is not valid JSON ({err}); re-run the training run") from err
     return records
+
+
+def _prediction_record(record, where: str) -> dict:
+    """A prediction record with what comparisons read: its sentence's key, the gold label and the predicted one."""
+    if not (isinstance(record, dict) and isinstance(record.get("sentence_index"), int)
+            and isinstance(record.get("article_id"), (str, int))
+            and record.get("gold") in LABELS and record.get("label") in LABELS):
+        raise KalimatError(f"{where}: not a prediction record (article_id, sentence_index, and gold and label "
+                           f"each one of {', '.join(LABELS)}); re-run the training run")
+    return record
 
 
 def _misclassified(predictions: list[dict]) -> list[dict]:
