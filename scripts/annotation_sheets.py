@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from train.core.atomic import write_jsonl, write_text  # noqa: E402
 from train.core.errors import KalimatError, exit_on_error  # noqa: E402
 from train.core.labels import check_label  # noqa: E402
+from train.data.annotations import jsonl_records  # noqa: E402
 from train.data.articles import read_articles  # noqa: E402
 from train.data.preprocess import Preprocessor  # noqa: E402
 
@@ -99,29 +100,6 @@ def _read_json(folder: Path, name: str) -> dict:
         raise KalimatError(f"{path} is not valid JSON ({err}); make the sheets again with the same seed") from None
 
 
-def _read_jsonl(path: Path, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
-    """``(file:line, record)`` for each line; every record must hold ``fields``."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise KalimatError(f"cannot read {path} ({err.strerror}); check the path") from None
-    except UnicodeDecodeError:
-        raise KalimatError(f"{path} is not UTF-8 text; save it as UTF-8 JSONL") from None
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise KalimatError(f"{where}: malformed JSON ({err.msg}); fix the line") from None
-        if not isinstance(record, dict) or any(key not in record for key in fields):
-            raise KalimatError(f"{where}: needs the fields {', '.join(fields)}; fix the line")
-        records.append((where, record))
-    return records
-
-
 def merge(args) -> None:
     sentences = _read_json(args.sheets, SENTENCES_FILE)
     sheets = _read_json(args.sheets, SHEETS_FILE)
@@ -133,7 +111,7 @@ def merge(args) -> None:
                                "its sheet (batch_01.jsonl labels batch_01.md)")
         for article_id in sheets[sheet]:
             labels.setdefault(article_id, {})
-        for where, record in _read_jsonl(path, ("article_id", "index", "label")):
+        for where, record in jsonl_records(path, ("article_id", "index", "label")):
             article_id, index = str(record["article_id"]), record["index"]
             if article_id not in sheets[sheet]:
                 raise KalimatError(f"{where}: article {article_id!r} is not on sheet {sheet}; "
@@ -165,7 +143,7 @@ def _by_index(sentences: dict[str, list[str]], path: Path) -> dict[tuple[str, in
     its sentence n, which a key by text could not tell apart from an equal sentence.
     """
     keyed, counts = {}, defaultdict(int)
-    for where, record in _read_jsonl(path, ("article_id", "text", "label")):
+    for where, record in jsonl_records(path, ("article_id", "text", "label")):
         article_id = str(record["article_id"])
         index = counts[article_id]
         counts[article_id] += 1
@@ -214,7 +192,7 @@ def combine(args) -> None:
     """First labels, with both labels kept where a second annotator read the article, and the adjudicated one final."""
     _, first, second = _first_and_second(args)
     adjudicated = {}
-    for where, record in _read_jsonl(args.adjudications, ("article_id", "index", "label", "reason")):
+    for where, record in jsonl_records(args.adjudications, ("article_id", "index", "label", "reason")):
         adjudicated[str(record["article_id"]), record["index"]] = (check_label(record["label"], where), record)
     rows = []
     for key, record in first.items():

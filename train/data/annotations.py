@@ -48,10 +48,17 @@ def load_annotations(paths) -> dict[tuple[str, str], Annotation]:
     return annotations
 
 
-def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> None:
-    if not path.is_file():
-        raise KalimatError(f"{path}: annotation file not found; set data.annotations to existing files")
-    for number, line in enumerate(decode_text(path.read_bytes(), str(path)).split("\n"), start=1):
+def jsonl_records(path: Path, fields: tuple[str, ...]):
+    """``(file:line, record)`` for each line of an annotation file; every record must hold ``fields``.
+
+    One reader for the gold files and the annotation sheets' label files, so both name a bad
+    line the same way.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise KalimatError(f"cannot read {path} ({err.strerror}); check the path") from None
+    for number, line in enumerate(decode_text(data, str(path)).split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -59,9 +66,16 @@ def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> No
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise KalimatError(f"{where}: malformed JSON ({err.msg}); fix the line") from None
-        if not isinstance(record, dict) or not all(
-            isinstance(record.get(key), str) for key in ("article_id", "text", "label")
-        ):
+        if not isinstance(record, dict) or any(key not in record for key in fields):
+            raise KalimatError(f"{where}: needs the fields {', '.join(fields)}; fix the line")
+        yield where, record
+
+
+def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> None:
+    if not path.is_file():
+        raise KalimatError(f"{path}: annotation file not found; set data.annotations to existing files")
+    for where, record in jsonl_records(path, ()):
+        if not all(isinstance(record.get(key), str) for key in ("article_id", "text", "label")):
             raise KalimatError(f'{where}: needs string fields "article_id", "text" and "label"')
         annotators = record.get("annotators")
         if annotators is not None:

@@ -59,7 +59,7 @@ from accelerate.utils import broadcast_object_list, gather_object
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from ..core.atomic import atomic_file, destination, fsync_path, is_stream, write_json
+from ..core.atomic import atomic_file, check_output, destination, fsync_path, is_stream, write_json
 from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import DEFINITIONS, LABELS
@@ -157,25 +157,9 @@ def check_paths(args) -> None:
     for option, path in [("--output", args.output), ("--html", args.html)]:
         if path is None:
             continue
-        if path.is_dir():
-            raise KalimatError(f"{option} {path}: is a folder; give a file name (one inside it will do)")
+        check_output(option, path)
         if path.resolve() in inputs:
             raise KalimatError(f"{option} {path}: is also an input and would be overwritten; write elsewhere")
-        if is_stream(path):
-            if not os.access(path, os.W_OK):
-                raise KalimatError(f"{option} {path}: cannot be written (permission denied); choose another path")
-            continue
-        try:
-            target = destination(path)
-        except KalimatError as err:
-            raise KalimatError(f"{option} {err}") from None
-        folder = next(parent for parent in target.parents if parent.exists())
-        if not folder.is_dir():
-            raise KalimatError(f"{option} {path}: {folder} is a file, not a folder; choose another path")
-        # Found now, not after the model loaded and the first chunk was labeled.
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise KalimatError(f"{option} {path}: cannot write in the folder {folder} (permission denied); "
-                               "choose another path or fix the folder's permissions")
     if args.output is not None and args.html is not None and args.output.resolve() == args.html.resolve():
         raise KalimatError(f"--html {args.html}: is also the --output file; give the page another name")
 
