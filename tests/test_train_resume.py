@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from tiny_models import TINY_MINI
@@ -126,50 +127,53 @@ def test_a_run_killed_before_its_first_checkpoint_does_not_block_its_name(run_tr
     assert (run_dir / "report.json").is_file() and not (run_dir / "checkpoints").exists()
 
 
-@pytest.mark.slow
-def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_path, train_env, processed_dir):
-    # 200 epochs without early stopping: still training, whatever the machine's speed, when Ctrl-C comes.
-    command = [sys.executable, "-m", "train", *TINY_MINI, "trainer.num_train_epochs=200",
-               "trainer.early_stopping_patience=0", "run_name=stopped",
+def _ctrl_c(settings, run_name, ready, tmp_path, train_env, processed_dir) -> tuple[int, str, Path]:
+    """Start ``python -m train`` and press Ctrl-C once ``ready(run_dir)`` holds.
+
+    Returns the exit status, the one ``error:`` line and the run folder.
+    """
+    command = [sys.executable, "-m", "train", *settings, f"run_name={run_name}",
                f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
                f"paths.processed_dir={processed_dir}"]
     # As from a terminal: a suite started in the background (``make test &``) passes SIGINT on ignored.
     process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    checkpoints = tmp_path / "runs" / "stopped" / "checkpoints" / "final"
+    run_dir = tmp_path / "runs" / run_name
     deadline = time.monotonic() + 120
-    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while not ready(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert process.poll() is None, process.communicate()[1][-2000:]
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert "Traceback" not in stderr
     (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
-    assert last.startswith(f"error: interrupted; the checkpoints in {tmp_path / 'runs' / 'stopped' / 'checkpoints'} "
+    return process.returncode, last, run_dir
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_path, train_env, processed_dir):
+    # 200 epochs without early stopping: still training, whatever the machine's speed, when Ctrl-C comes.
+    settings = (*TINY_MINI, "trainer.num_train_epochs=200", "trainer.early_stopping_patience=0")
+    def ready(run_dir):
+        return list((run_dir / "checkpoints" / "final").glob("checkpoint-*/trainer_state.json"))
+
+    returncode, last, run_dir = _ctrl_c(settings, "stopped", ready, tmp_path, train_env, processed_dir)
+    assert returncode == 130
+    assert last.startswith(f"error: interrupted; the checkpoints in {run_dir / 'checkpoints'} "
                            "are kept, continue with: python -m train ")
-    assert last.endswith("run_name=stopped train.resume=true") and "Traceback" not in stderr
+    assert last.endswith("run_name=stopped train.resume=true")
 
 
 @pytest.mark.slow
 def test_ctrl_c_before_the_first_checkpoint_leaves_no_run_folder(tmp_path, train_env, processed_dir):
     # The default mini size, one sentence a step: the first epoch, and its checkpoint, are seconds away.
-    command = [sys.executable, "-m", "train", "data=seeds", "model=mini", "trainer=from_scratch",
-               "trainer.per_device_train_batch_size=1", "run_name=early",
-               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
-               f"paths.processed_dir={processed_dir}"]
-    process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    run_dir = tmp_path / "runs" / "early"
-    deadline = time.monotonic() + 120
-    while not (run_dir / "checkpoints" / "dataset.json").is_file() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert process.poll() is None, process.communicate()[1][-2000:]
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    settings = ("data=seeds", "model=mini", "trainer=from_scratch", "trainer.per_device_train_batch_size=1")
+    def ready(run_dir):
+        return (run_dir / "checkpoints" / "dataset.json").is_file()
+
+    returncode, last, run_dir = _ctrl_c(settings, "early", ready, tmp_path, train_env, processed_dir)
+    assert returncode == 130
     assert last == "error: interrupted before the first checkpoint; nothing was kept"
     assert not run_dir.exists()
 
