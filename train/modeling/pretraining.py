@@ -30,7 +30,6 @@ from pathlib import Path
 import datasets
 import torch
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 from transformers import (
     AutoModelForMaskedLM,
@@ -201,6 +200,8 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
+    tensorboard = TensorBoardCallback()
+    tensorboard.logging_dir = str(run_dir / "tensorboard")  # kept for the held-out evaluation after training too
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.corpus.mlm_probability, seed=cfg.seed)
     trainer = MaskedTokensTrainer(
         model=model,
@@ -209,7 +210,7 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
         eval_dataset=datasets.Dataset.from_dict({"input_ids": held_blocks}),
         data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard")))],
+        callbacks=[tensorboard],
     )
     checkpoint = last_complete_checkpoint(Path(args.output_dir)) if cfg.train.resume else None
     start = time.perf_counter()
