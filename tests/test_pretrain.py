@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 
@@ -70,3 +71,33 @@ def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, 
                                "trainer.num_train_epochs=1", "run_name=ft")
     report = json.loads((runs_dir / "ft" / "report.json").read_text())
     assert report["model"]["name"] == "local" and report["model"]["name_or_path"] == str(export)
+
+
+def _pretrain(tmp_path, *overrides, env, **popen):
+    command = [sys.executable, "-m", "train.pretrain", "trainer.per_device_train_batch_size=4",
+               "trainer.max_length=32", "corpus.held_out=0.25", f"corpus.sources=[{tmp_path / 'corpus'}]",
+               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}", *overrides]
+    if popen:
+        return subprocess.Popen(command, cwd=tmp_path, env=env, text=True, **popen)
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ((*TINY, "trainer.max_steps=-1"), "error: trainer.max_steps=-1: expected a whole number >= 1"),
+    ((*TINY, "trainer.max_steps=0"), "error: trainer.max_steps=0: expected a whole number >= 1"),
+    ((*TINY, "trainer.learning_rate=abc"), "error: trainer.learning_rate=abc: expected a number > 0"),
+    ((*TINY, "model.num_attention_heads=3"),
+     "error: model.hidden_size=32: must be a multiple of model.num_attention_heads=3"),
+    (("model=local",), "error: model=local needs model.name_or_path=<Hub id or folder>, "
+                       "e.g. model.name_or_path=models/<run_name>"),
+    ((*TINY, "corpus.held_out=2"),
+     "error: corpus.held_out=2: expected a fraction of the articles in (0, 1), e.g. 0.05"),
+    ((*TINY, "trainer.precision=fp16"), "error: trainer.precision=fp16"),
+])
+def test_a_bad_setting_is_refused_in_one_line_before_training(tmp_path, train_env, overrides, message):
+    shutil.copytree(ROOT / "seeds", tmp_path / "corpus")
+    process = _pretrain(tmp_path, *overrides, "run_name=bad", env=train_env(CUDA_VISIBLE_DEVICES=""))
+    assert process.returncode == 2
+    (line,) = process.stderr.strip().splitlines()
+    assert line.startswith(message)
+
