@@ -2,8 +2,11 @@
 
 import json
 import math
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -64,8 +67,91 @@ def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, 
     assert summary["corpus"]["articles"] == 4 and summary["corpus"]["held_out_articles"] == 1
     assert summary["corpus"]["hash"] in (export / "README.md").read_text()
     assert list((tmp_path / "runs" / "pt" / "tensorboard").glob("events.out.tfevents.*"))
+    assert not (tmp_path / "runs" / "pt" / "checkpoints" / "runs").exists()  # the held-out evaluation's log too
 
     _, runs_dir, _ = run_train("data=seeds", "model=local", f"model.name_or_path={export}",
                                "trainer.num_train_epochs=1", "run_name=ft")
     report = json.loads((runs_dir / "ft" / "report.json").read_text())
     assert report["model"]["name"] == "local" and report["model"]["name_or_path"] == str(export)
+
+
+def _pretrain(tmp_path, *overrides, env, **popen):
+    command = [sys.executable, "-m", "train.pretrain", "trainer.per_device_train_batch_size=4",
+               "trainer.max_length=32", "corpus.held_out=0.25", f"corpus.sources=[{tmp_path / 'corpus'}]",
+               f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}", *overrides]
+    if popen:
+        return subprocess.Popen(command, cwd=tmp_path, env=env, text=True, **popen)
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ((*TINY, "trainer.max_steps=-1"), "error: trainer.max_steps=-1: expected a whole number >= 1"),
+    ((*TINY, "trainer.max_steps=0"), "error: trainer.max_steps=0: expected a whole number >= 1"),
+    ((*TINY, "trainer.learning_rate=abc"), "error: trainer.learning_rate=abc: expected a number > 0"),
+    ((*TINY, "model.num_attention_heads=3"),
+     "error: model.hidden_size=32: must be a multiple of model.num_attention_heads=3"),
+    (("model=local",), "error: model=local needs model.name_or_path=<Hub id or folder>, "
+                       "e.g. model.name_or_path=models/<run_name>"),
+    ((*TINY, "corpus.held_out=2"),
+     "error: corpus.held_out=2: expected a fraction of the articles in (0, 1), e.g. 0.05"),
+    ((*TINY, "trainer.precision=fp16"), "error: trainer.precision=fp16"),
+])
+def test_a_bad_setting_is_one_line_and_leaves_no_run_folder(tmp_path, train_env, overrides, message):
+    shutil.copytree(ROOT / "seeds", tmp_path / "corpus")
+    process = _pretrain(tmp_path, *overrides, "run_name=bad", env=train_env(CUDA_VISIBLE_DEVICES=""))
+    assert process.returncode == 2
+    (line,) = process.stderr.strip().splitlines()
+    assert line.startswith(message)
+    assert not (tmp_path / "runs" / "bad").exists() and not (tmp_path / "models" / "bad").exists()
+
+
+@pytest.mark.slow
+def test_an_interrupted_pretraining_resumes_with_its_own_tokenizer_and_settings(tmp_path, train_env):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    seeds = sorted((ROOT / "seeds").glob("*.txt"))
+    for path in seeds[:4]:
+        shutil.copy(path, corpus)
+    settings = (*TINY, "trainer.max_steps=60", "trainer.save_steps=1", "run_name=pt")
+    env = train_env()
+    assert "holds no interrupted pretraining" in _pretrain(tmp_path, *settings, "train.resume=true", env=env).stderr
+    assert not (tmp_path / "runs" / "pt").exists()
+
+    # As from a terminal: a suite started in the background (``make test &``) passes SIGINT on ignored.
+    process = _pretrain(tmp_path, *settings, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    checkpoints = tmp_path / "runs" / "pt" / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, process.communicate()[1][-2000:]
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr
+    (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    assert last.startswith(f"error: interrupted; the checkpoints in {checkpoints} are kept, continue with: "
+                           "python -m train.pretrain ")
+    assert last.endswith("run_name=pt train.resume=true")
+
+    changed = _pretrain(tmp_path, *settings, "train.resume=true", "corpus.held_out=0.5", env=env)
+    assert changed.returncode == 2 and "corpus.held_out differ from the interrupted run's config" in changed.stderr
+    again = _pretrain(tmp_path, *settings, env=env)
+    assert again.returncode == 2 and "continue it with train.resume=true" in again.stderr
+
+    tokenizer = json.loads(next(checkpoints.glob("checkpoint-*/tokenizer.json")).read_text())
+    shutil.copy(seeds[4], corpus)  # the corpus grew: a new WordPiece vocabulary would not fit the weights
+    resumed = _pretrain(tmp_path, *settings, "train.resume=true", env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    export = tmp_path / "models" / "pt"
+    assert json.loads((export / "tokenizer.json").read_text())["model"] == tokenizer["model"]
+    assert json.loads((export / "pretraining.json").read_text())["steps"] == 60
+
+    weights = (export / "model.safetensors").read_bytes()
+    for overrides, refusal in [((), "holds a finished run; choose another run_name, or set train.overwrite=true"),
+                               (("train.resume=true",), "holds a finished run, there is nothing to resume")]:
+        process = _pretrain(tmp_path, *settings, *overrides, env=env)
+        assert process.returncode == 2 and refusal in process.stderr
+    assert (export / "model.safetensors").read_bytes() == weights
+    replaced = _pretrain(tmp_path, *settings, "train.overwrite=true", "trainer.max_steps=2", env=env)
+    assert replaced.returncode == 0, replaced.stderr[-3000:]
+    assert json.loads((export / "pretraining.json").read_text())["steps"] == 2

@@ -1,16 +1,20 @@
 """``python -m train.pretrain``: masked-language-model pretraining (see :mod:`train.modeling.pretraining`)."""
 
+import shutil
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
-from .core.errors import exit_on_error
+from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.overrides import check_overrides
-from .modeling.pretraining import pretrain
+from .core.settings import check_settings
+from .modeling.pretraining import CHECKPOINTS, CONFIG_FILE, pretrain
+from .modeling.training import last_complete_checkpoint
+from .pipeline import _COUNT, MINI_SETTINGS, SETTINGS
 
 
 @exit_on_error
@@ -23,7 +27,66 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float:
     """Pretrain and export; return the held-out perplexity (a sweeper minimises it)."""
-    return pretrain(cfg, Path(HydraConfig.get().runtime.output_dir))["held_out_perplexity"]
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        check_config(cfg)
+        return pretrain(cfg, run_dir)["held_out_perplexity"]
+    except KalimatError:
+        discard_unstarted_run_dir(run_dir)
+        raise
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # the progress bar was most likely drawing on the current line
+        if last_complete_checkpoint(run_dir / CHECKPOINTS):
+            overrides = " ".join(o for o in HydraConfig.get().overrides.task
+                                 if not o.startswith(("train.resume", "run_name=")))
+            raise Interrupted(
+                f"interrupted; the checkpoints in {run_dir / CHECKPOINTS} are kept, continue with: "
+                f"python -m train.pretrain {overrides} run_name={run_dir.name} train.resume=true"
+            ) from None
+        discard_unstarted_run_dir(run_dir)
+        raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+
+
+def discard_unstarted_run_dir(run_dir: Path) -> None:
+    """Remove the run folder of a pretraining that stopped before its first complete checkpoint.
+
+    Only a folder holding nothing but Hydra's bookkeeping, the saved config, a TensorBoard log
+    and no complete checkpoint goes: an earlier run's checkpoints or results in it keep it.
+    """
+    started = {".hydra", f"{HydraConfig.get().job.name}.log", CONFIG_FILE, "tensorboard", CHECKPOINTS}
+    unstarted = last_complete_checkpoint(run_dir / CHECKPOINTS) is None
+    if unstarted and run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= started:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# The keys python -m train has too are checked by its rules.
+SHARED_SETTINGS = ("seed", "trainer.learning_rate", "trainer.per_device_train_batch_size", "trainer.warmup_ratio",
+                   "trainer.weight_decay", "trainer.max_grad_norm", "trainer.max_length", "trainer.logging_steps",
+                   "trainer.precision")
+PRETRAIN_SETTINGS = {
+    "trainer.max_steps": _COUNT,
+    "trainer.save_steps": _COUNT,
+    "corpus.held_out": (lambda v: 0 < v < 1, "a fraction of the articles in (0, 1), e.g. 0.05"),
+    "corpus.mlm_probability": (lambda v: 0 < v < 1, "a fraction of the tokens in (0, 1), e.g. 0.15"),
+    "corpus.on_bad_file": (lambda v: v in ("fail", "skip"), "fail or skip"),
+}
+
+
+def check_config(cfg: DictConfig) -> None:
+    """One line naming the key and a valid value for the first bad setting, before any data is read."""
+    if OmegaConf.is_missing(cfg.model, "name_or_path"):
+        raise KalimatError(f"model={cfg.model.name} needs model.name_or_path=<Hub id or folder>, "
+                           "e.g. model.name_or_path=models/<run_name>")
+    checks = {key: SETTINGS[key] for key in SHARED_SETTINGS} | PRETRAIN_SETTINGS
+    mini = cfg.model.name_or_path is None
+    if mini:
+        checks.update({f"model.{key}": _COUNT for key in MINI_SETTINGS})
+    check_settings(cfg, checks)
+    if mini and cfg.model.hidden_size % cfg.model.num_attention_heads:
+        raise KalimatError(
+            f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
+            f"{cfg.model.num_attention_heads}"
+        )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -30,10 +31,10 @@ from pathlib import Path
 import datasets
 import torch
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 from transformers import (
     AutoModelForMaskedLM,
+    AutoTokenizer,
     BertForMaskedLM,
     DataCollatorForLanguageModeling,
     Trainer,
@@ -53,6 +54,8 @@ from .model_loader import ModelLoader
 from .training import last_complete_checkpoint
 
 SUMMARY_FILE = "pretraining.json"
+CONFIG_FILE = "config.yaml"
+CHECKPOINTS = "checkpoints"
 
 
 def ensure_pretrained(cfg: DictConfig) -> None:
@@ -139,8 +142,6 @@ class MaskedTokensTrainer(Trainer):
 
 
 def _split_articles(articles: list[list[str]], held_out: float, seed: int):
-    if not 0 < held_out < 1:
-        raise KalimatError(f"corpus.held_out={held_out}: expected a fraction in (0, 1), e.g. 0.05")
     order = list(range(len(articles)))
     random.Random(seed).shuffle(order)
     n_held = max(1, round(held_out * len(articles)))
@@ -148,11 +149,19 @@ def _split_articles(articles: list[list[str]], held_out: float, seed: int):
     return [a for i, a in enumerate(articles) if i not in held], [a for i, a in enumerate(articles) if i in held]
 
 
-def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]]):
+def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]], checkpoint: str | None):
+    """The model to train and its tokenizer.
+
+    The mini model's vocabulary is learned from the corpus; a resumed run takes the one saved
+    in its checkpoint, which its weights were trained with (the corpus may have changed since).
+    """
     max_length = cfg.trainer.max_length
     if cfg.model.name_or_path is None:
-        sentences = [s for article in train_articles for s in article]
-        tokenizer = train_wordpiece(sentences, cfg.model.vocab_size, cfg.model.min_frequency, max_length)
+        if checkpoint is not None:
+            tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        else:
+            sentences = [s for article in train_articles for s in article]
+            tokenizer = train_wordpiece(sentences, cfg.model.vocab_size, cfg.model.min_frequency, max_length)
         set_seed(cfg.seed)
         return BertForMaskedLM(mini_config(cfg.model, tokenizer, max_length)), tokenizer
     loader = ModelLoader(cfg.model, max_length)
@@ -165,12 +174,11 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
     """Train, measure and export one masked language model; return its summary."""
     set_seed(cfg.seed)
     model_dir = Path(cfg.paths.models_dir) / run_dir.name
-    if model_dir.exists() and not cfg.train.resume:
-        raise KalimatError(f"{model_dir} already exists; choose another run_name or remove the folder")
     device = resolve_device()
     precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
+    checkpoint = prepare_run_dir(cfg, run_dir, model_dir)
     train_articles, held_articles = _split_articles(corpus_articles(cfg), cfg.corpus.held_out, cfg.seed)
-    model, tokenizer = _model_and_tokenizer(cfg, train_articles)
+    model, tokenizer = _model_and_tokenizer(cfg, train_articles, checkpoint)
     max_length = min(cfg.trainer.max_length, model.config.max_position_embeddings)
     train_blocks = pack(train_articles, tokenizer, max_length)
     held_blocks = pack(held_articles, tokenizer, max_length)
@@ -179,7 +187,7 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
 
     t = cfg.trainer
     args = TrainingArguments(
-        output_dir=str(run_dir / "checkpoints"),
+        output_dir=str(run_dir / CHECKPOINTS),
         max_steps=t.max_steps,
         per_device_train_batch_size=t.per_device_train_batch_size,
         per_device_eval_batch_size=t.per_device_train_batch_size,
@@ -201,6 +209,8 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
+    tensorboard = TensorBoardCallback()
+    tensorboard.logging_dir = str(run_dir / "tensorboard")  # kept for the held-out evaluation after training too
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.corpus.mlm_probability, seed=cfg.seed)
     trainer = MaskedTokensTrainer(
         model=model,
@@ -209,9 +219,8 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
         eval_dataset=datasets.Dataset.from_dict({"input_ids": held_blocks}),
         data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard")))],
+        callbacks=[tensorboard],
     )
-    checkpoint = last_complete_checkpoint(Path(args.output_dir)) if cfg.train.resume else None
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - start
@@ -240,6 +249,44 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
     print(f"\nheld-out perplexity {summary['held_out_perplexity']:.1f} after {summary['steps']} steps "
           f"({summary['tokens_seen']:,} tokens, {summary['tokens_per_second'] or '-'} tokens/s)\nmodel: {model_dir}")
     return summary
+
+
+def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path) -> str | None:
+    """Refuse to mix two runs in one folder or to replace a finished one; return the checkpoint to resume from.
+
+    The resolved config is saved in the run folder, so a resume with other settings (another
+    corpus, model or number of steps) is refused rather than silently mixed into one model.
+    """
+    from ..pipeline import _changed_settings  # here: train.pipeline imports this module
+
+    config_file = run_dir / CONFIG_FILE
+    checkpoints = run_dir / CHECKPOINTS
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    finished = next((p for p in (run_dir / SUMMARY_FILE, model_dir) if p.exists()), None)
+    if cfg.train.resume:
+        checkpoint = last_complete_checkpoint(checkpoints)
+        if finished is not None:
+            # The Trainer would take one more step past trainer.max_steps from the final checkpoint.
+            raise KalimatError(f"train.resume=true: {finished} holds a finished run, there is nothing to resume; "
+                               "choose another run_name, or set train.overwrite=true without train.resume "
+                               "to replace it")
+        if checkpoint is None or not config_file.is_file():
+            raise KalimatError(f"train.resume=true: {run_dir} holds no interrupted pretraining; name it with "
+                               f"run_name=<folder name in {run_dir.parent}>, or drop train.resume to start a new run")
+        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)), resolved)
+        if changed:
+            raise KalimatError(f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
+                               f"({config_file}); resume with the same settings or start a new run")
+        return checkpoint
+    if finished is not None and not cfg.train.overwrite:
+        raise KalimatError(f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
+                           "or set train.overwrite=true to replace it")
+    if finished is None and checkpoints.is_dir() and any(checkpoints.iterdir()):
+        raise KalimatError(f"{run_dir} already holds checkpoints (an interrupted run); continue it with "
+                           "train.resume=true, or choose another run_name")
+    shutil.rmtree(checkpoints, ignore_errors=True)  # a replaced run's, which the Trainer would otherwise keep
+    write_text(config_file, OmegaConf.to_yaml(resolved))
+    return None
 
 
 def export(model, tokenizer, cfg: DictConfig, summary: dict, model_dir: Path) -> None:
