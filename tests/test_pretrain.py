@@ -90,8 +90,8 @@ def _pretrain(tmp_path, *overrides, env, **popen):
     ((*TINY, "trainer.learning_rate=abc"), "error: trainer.learning_rate=abc: expected a number > 0"),
     ((*TINY, "model.num_attention_heads=3"),
      "error: model.hidden_size=32: must be a multiple of model.num_attention_heads=3"),
-    (("model=local",), "error: model=local needs model.name_or_path=<Hub id or folder>, "
-                       "e.g. model.name_or_path=models/<run_name>"),
+    (("model=local",), "error: model=local needs model.name_or_path=<folder or Hub id>, "
+                       "e.g. python -m train.pretrain model=local model.name_or_path=models/<run_name>"),
     ((*TINY, "corpus.held_out=2"),
      "error: corpus.held_out=2: expected a fraction of the articles in (0, 1), e.g. 0.05"),
     ((*TINY, "trainer.precision=fp16"), "error: trainer.precision=fp16"),

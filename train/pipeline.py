@@ -26,14 +26,23 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
-from .core.atomic import atomic_dir, write_json, write_text
+from .core.atomic import atomic_dir, empty_dir, write_json
 from .core.distributed import process_state
 from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.labels import LABELS
 from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
-from .core.settings import BOOLEAN, check_settings
+from .core.settings import (
+    BOOLEAN,
+    CONFIG_FILE,
+    COUNT,
+    POSITIVE,
+    SEED,
+    changed_settings,
+    check_model_settings,
+    save_run_config,
+)
 from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
@@ -44,8 +53,6 @@ from .modeling.training import gold as gold_sentences
 from .reporting.baselines import baseline_predictions
 from .reporting.evaluation import macro_f1, paired_comparison, scored, summarize_cv
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
-
-CONFIG_FILE = "config.yaml"
 
 
 @exit_on_error
@@ -149,25 +156,21 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
 # What a sweeper may maximise: validation figures only, never the test split's.
 OPTIMIZED_METRICS = ("selection.validation_macro_f1", "cv.macro_f1")
 # Each checked setting: (test, what a valid value is).
-_SEED = (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0")
-_PROBABILITY = (lambda v: 0 <= v < 1, "a probability in [0, 1), e.g. 0.1")
-_POSITIVE = (lambda v: v > 0, "a number > 0")
-_COUNT = (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1")
 SETTINGS = {
-    "seed": _SEED,
+    "seed": SEED,
     "cv.folds": (lambda v: isinstance(v, int) and (v == 0 or v >= 3), "0 (off) or a whole number >= 3, e.g. cv.folds=5"),
-    "trainer.learning_rate": _POSITIVE,
-    "trainer.num_train_epochs": _POSITIVE,
-    "trainer.per_device_train_batch_size": _COUNT,
-    "trainer.per_device_eval_batch_size": _COUNT,
-    "trainer.gradient_accumulation_steps": _COUNT,
+    "trainer.learning_rate": POSITIVE,
+    "trainer.num_train_epochs": POSITIVE,
+    "trainer.per_device_train_batch_size": COUNT,
+    "trainer.per_device_eval_batch_size": COUNT,
+    "trainer.gradient_accumulation_steps": COUNT,
     "trainer.warmup_ratio": (lambda v: 0 <= v < 1, "a fraction in [0, 1), e.g. 0.1"),
     "trainer.weight_decay": (lambda v: v >= 0, "a number >= 0"),
-    "trainer.max_grad_norm": _POSITIVE,
+    "trainer.max_grad_norm": POSITIVE,
     "trainer.max_length": (lambda v: isinstance(v, int) and 8 <= v <= 512, "a whole number of tokens in [8, 512]"),
     "trainer.early_stopping_patience": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0 (0: off)"),
     "trainer.save_total_limit": (lambda v: v is None or (isinstance(v, int) and v >= 1), "null or a whole number >= 1"),
-    "trainer.logging_steps": _COUNT,
+    "trainer.logging_steps": COUNT,
     "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
     "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
     "trainer.full_determinism": BOOLEAN,
@@ -177,36 +180,19 @@ SETTINGS = {
     "train.keep_checkpoints": BOOLEAN,
     "train.overwrite": BOOLEAN,
     **DATA_SETTINGS,
-    "cv.seed": _SEED,  # after data.split.seed, whose value it takes by default
+    "cv.seed": SEED,  # after data.split.seed, whose value it takes by default
 }
-MINI_SETTINGS = {
-    **{f"model.{key}": _COUNT for key in ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers",
-                                          "num_attention_heads", "intermediate_size")},
-    "model.hidden_dropout_prob": _PROBABILITY,
-    "model.attention_probs_dropout_prob": _PROBABILITY,
-}
-
-
 def check_config(cfg: DictConfig) -> None:
     """One line naming the key and a valid value for the first bad setting.
 
     Everything that can be checked without the data is checked here, before the run writes
     anything: a run refused later would leave a half-made run folder behind.
     """
-    if OmegaConf.is_missing(cfg.model, "name_or_path"):
-        raise KalimatError(f"model={cfg.model.name} needs model.name_or_path=<folder or Hub id>, e.g. "
-                           f"python -m train model={cfg.model.name} model.name_or_path=models/<run_name>")
-    mini = cfg.model.get("name_or_path") is None
-    check_settings(cfg, SETTINGS | MINI_SETTINGS if mini else SETTINGS)
+    check_model_settings(cfg, SETTINGS, "train")
     resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
     if cfg.optimized_metric == "cv.macro_f1" and not cfg.cv.folds:
         raise KalimatError("optimized_metric=cv.macro_f1 needs cross-validation: set cv.folds=5 (or more), "
                            "or use optimized_metric=selection.validation_macro_f1")
-    if mini and cfg.model.hidden_size % cfg.model.num_attention_heads:
-        raise KalimatError(
-            f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
-            f"{cfg.model.num_attention_heads}"
-        )
     if cfg.cv.folds and cfg.data.weak_labeler == "teacher":
         raise KalimatError(
             "cv.folds with data.weak_labeler=teacher: the teacher learned from every training article, the folds' "
@@ -223,8 +209,7 @@ def check_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool)
                 f"train.resume=true: {run_dir} holds no interrupted run; name it with run_name=<folder name "
                 f"in {run_dir.parent}>, or drop train.resume to start a new run"
             )
-        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)),
-                                    OmegaConf.to_container(cfg, resolve=True))
+        changed = changed_settings(run_dir, cfg)
         if changed:
             raise KalimatError(
                 f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
@@ -273,31 +258,10 @@ def start_run_dir(cfg: DictConfig, run_dir: Path, content_hash: str, resume: boo
     state.wait_for_everyone()
     if state.is_main_process:
         if not resume:
-            for entry in run_dir.iterdir():
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
-        hydra_cfg = HydraConfig.instance().cfg
-        write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.to_container(cfg, resolve=True)))
-        for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg), ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
-            write_text(run_dir / ".hydra" / name, OmegaConf.to_yaml(node))
+            empty_dir(run_dir)
+        save_run_config(cfg, run_dir)
         write_json(run_dir / "checkpoints" / DATA_FILE, {"content_hash": content_hash})
     state.wait_for_everyone()
-
-
-def _changed_settings(old: dict, new: dict, prefix: str = "") -> list[str]:
-    changed = []
-    for key in sorted(set(old) | set(new)):
-        dotted = f"{prefix}{key}"
-        if dotted == "train":
-            continue
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            changed += _changed_settings(a, b, f"{dotted}.")
-        elif a != b:
-            changed.append(dotted)
-    return changed
 
 
 def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, folds: list,

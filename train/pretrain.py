@@ -6,15 +6,15 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from .core import paths
 from .core.errors import Interrupted, KalimatError, exit_on_error
 from .core.overrides import check_overrides
-from .core.settings import check_settings
-from .modeling.pretraining import CHECKPOINTS, CONFIG_FILE, pretrain
+from .core.settings import CONFIG_FILE, COUNT, check_model_settings
+from .modeling.pretraining import CHECKPOINTS, pretrain
 from .modeling.training import last_complete_checkpoint
-from .pipeline import _COUNT, MINI_SETTINGS, SETTINGS
+from .pipeline import SETTINGS
 
 
 @exit_on_error
@@ -64,8 +64,8 @@ SHARED_SETTINGS = ("seed", "trainer.learning_rate", "trainer.per_device_train_ba
                    "trainer.weight_decay", "trainer.max_grad_norm", "trainer.max_length", "trainer.logging_steps",
                    "trainer.precision")
 PRETRAIN_SETTINGS = {
-    "trainer.max_steps": _COUNT,
-    "trainer.save_steps": _COUNT,
+    "trainer.max_steps": COUNT,
+    "trainer.save_steps": COUNT,
     "corpus.held_out": (lambda v: 0 < v < 1, "a fraction of the articles in (0, 1), e.g. 0.05"),
     "corpus.mlm_probability": (lambda v: 0 < v < 1, "a fraction of the tokens in (0, 1), e.g. 0.15"),
     "corpus.on_bad_file": (lambda v: v in ("fail", "skip"), "fail or skip"),
@@ -74,19 +74,7 @@ PRETRAIN_SETTINGS = {
 
 def check_config(cfg: DictConfig) -> None:
     """One line naming the key and a valid value for the first bad setting, before any data is read."""
-    if OmegaConf.is_missing(cfg.model, "name_or_path"):
-        raise KalimatError(f"model={cfg.model.name} needs model.name_or_path=<Hub id or folder>, "
-                           "e.g. model.name_or_path=models/<run_name>")
-    checks = {key: SETTINGS[key] for key in SHARED_SETTINGS} | PRETRAIN_SETTINGS
-    mini = cfg.model.name_or_path is None
-    if mini:
-        checks.update({f"model.{key}": _COUNT for key in MINI_SETTINGS})
-    check_settings(cfg, checks)
-    if mini and cfg.model.hidden_size % cfg.model.num_attention_heads:
-        raise KalimatError(
-            f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
-            f"{cfg.model.num_attention_heads}"
-        )
+    check_model_settings(cfg, {key: SETTINGS[key] for key in SHARED_SETTINGS} | PRETRAIN_SETTINGS, "train.pretrain")
 
 
 if __name__ == "__main__":

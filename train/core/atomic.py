@@ -112,6 +112,20 @@ def check_output(option: str, path) -> None:
 # ---------------------------------------------------------------- files
 
 
+def empty_dir(folder: Path) -> None:
+    """Delete everything inside ``folder``; a link goes, never what it points to.
+
+    A run that replaces another (``train.overwrite=true``) starts from an empty folder, so
+    nothing of the old run is left beside its own files.
+    """
+    for entry in Path(folder).iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8"):
     """Open a temporary file beside ``path``; on success move it onto ``path``.

@@ -1,17 +1,33 @@
 """Checking config values against rules, so a bad setting costs one line naming the key.
 
-A rule is ``(test, what a valid value is)``. The dataset build and ``python -m train`` check
-their settings with the same function, so one setting gets one message wherever it fails.
+A rule is ``(test, what a valid value is)``. The dataset build, ``python -m train`` and
+``python -m train.pretrain`` check their settings with the same function, so one setting
+gets one message wherever it fails. The two entry points also share how a run's settings
+are saved and compared on resume.
 """
 
 import math
+from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from .atomic import write_text
 from .errors import KalimatError
 
 # The rule for a switch: only a real true or false, never a string such as "abc" that Python would take as true.
 BOOLEAN = (lambda v: isinstance(v, bool), "true or false")
+SEED = (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0")
+POSITIVE = (lambda v: v > 0, "a number > 0")
+COUNT = (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1")
+PROBABILITY = (lambda v: 0 <= v < 1, "a probability in [0, 1), e.g. 0.1")
+# The mini model's sizes, checked wherever it is built (model.name_or_path=null).
+MINI_SETTINGS = {
+    **{f"model.{key}": COUNT for key in ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers",
+                                         "num_attention_heads", "intermediate_size")},
+    "model.hidden_dropout_prob": PROBABILITY,
+    "model.attention_probs_dropout_prob": PROBABILITY,
+}
 
 
 def _shown(value) -> str:
@@ -40,3 +56,53 @@ def check_settings(cfg: DictConfig, rules: dict[str, tuple]) -> None:
             ok = False
         if not ok:
             raise KalimatError(f"{key}={_shown(value)}: expected {expected}")
+
+
+def check_model_settings(cfg: DictConfig, rules: dict[str, tuple], command: str) -> None:
+    """:func:`check_settings` with the model's own checks: a ``model=local`` needs its path, and
+    the mini model (no path) its sizes, the hidden size a multiple of the attention heads."""
+    if OmegaConf.is_missing(cfg.model, "name_or_path"):
+        raise KalimatError(f"model={cfg.model.name} needs model.name_or_path=<folder or Hub id>, e.g. "
+                           f"python -m {command} model={cfg.model.name} model.name_or_path=models/<run_name>")
+    mini = cfg.model.get("name_or_path") is None
+    check_settings(cfg, rules | MINI_SETTINGS if mini else rules)
+    if mini and cfg.model.hidden_size % cfg.model.num_attention_heads:
+        raise KalimatError(
+            f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
+            f"{cfg.model.num_attention_heads}"
+        )
+
+
+CONFIG_FILE = "config.yaml"
+
+
+def save_run_config(cfg: DictConfig, run_dir: Path) -> None:
+    """The resolved ``config.yaml`` and Hydra's ``.hydra/`` files, written once the run is accepted.
+
+    Hydra would write ``.hydra/`` itself before the run is checked, over the files of a run it
+    then refuses (``hydra.output_subdir: null`` in configs/hydra/default.yaml stops it).
+    """
+    hydra_cfg = HydraConfig.instance().cfg
+    write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.to_container(cfg, resolve=True)))
+    for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg), ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+        write_text(run_dir / ".hydra" / name, OmegaConf.to_yaml(node))
+
+
+def changed_settings(run_dir: Path, cfg: DictConfig) -> list[str]:
+    """The dotted keys whose values differ from the settings saved in ``run_dir`` (``train.*`` aside)."""
+    return _changed(OmegaConf.to_container(OmegaConf.load(run_dir / CONFIG_FILE)),
+                    OmegaConf.to_container(cfg, resolve=True))
+
+
+def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        dotted = f"{prefix}{key}"
+        if dotted == "train":
+            continue
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += _changed(a, b, f"{dotted}.")
+        elif a != b:
+            changed.append(dotted)
+    return changed

@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -43,9 +42,10 @@ from transformers import (
 )
 from transformers.integrations import TensorBoardCallback
 
-from ..core.atomic import atomic_dir, write_json, write_text
+from ..core.atomic import atomic_dir, empty_dir, write_json, write_text
 from ..core.errors import KalimatError
 from ..core.precision import device_name, resolve_device, resolve_precision
+from ..core.settings import CONFIG_FILE, changed_settings, save_run_config
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
@@ -54,7 +54,6 @@ from .model_loader import ModelLoader
 from .training import last_complete_checkpoint
 
 SUMMARY_FILE = "pretraining.json"
-CONFIG_FILE = "config.yaml"
 CHECKPOINTS = "checkpoints"
 
 
@@ -257,11 +256,8 @@ def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path) -> str | No
     The resolved config is saved in the run folder, so a resume with other settings (another
     corpus, model or number of steps) is refused rather than silently mixed into one model.
     """
-    from ..pipeline import _changed_settings  # here: train.pipeline imports this module
-
     config_file = run_dir / CONFIG_FILE
     checkpoints = run_dir / CHECKPOINTS
-    resolved = OmegaConf.to_container(cfg, resolve=True)
     finished = next((p for p in (run_dir / SUMMARY_FILE, model_dir) if p.exists()), None)
     if cfg.train.resume:
         checkpoint = last_complete_checkpoint(checkpoints)
@@ -273,19 +269,20 @@ def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path) -> str | No
         if checkpoint is None or not config_file.is_file():
             raise KalimatError(f"train.resume=true: {run_dir} holds no interrupted pretraining; name it with "
                                f"run_name=<folder name in {run_dir.parent}>, or drop train.resume to start a new run")
-        changed = _changed_settings(OmegaConf.to_container(OmegaConf.load(config_file)), resolved)
+        changed = changed_settings(run_dir, cfg)
         if changed:
             raise KalimatError(f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
                                f"({config_file}); resume with the same settings or start a new run")
+        save_run_config(cfg, run_dir)
         return checkpoint
     if finished is not None and not cfg.train.overwrite:
         raise KalimatError(f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
                            "or set train.overwrite=true to replace it")
-    if finished is None and checkpoints.is_dir() and any(checkpoints.iterdir()):
+    if finished is None and last_complete_checkpoint(checkpoints):
         raise KalimatError(f"{run_dir} already holds checkpoints (an interrupted run); continue it with "
                            "train.resume=true, or choose another run_name")
-    shutil.rmtree(checkpoints, ignore_errors=True)  # a replaced run's, which the Trainer would otherwise keep
-    write_text(config_file, OmegaConf.to_yaml(resolved))
+    empty_dir(run_dir)  # a replaced run's checkpoints, logs and summary must not mix with this one's
+    save_run_config(cfg, run_dir)
     return None
 
 
