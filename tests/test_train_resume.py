@@ -105,6 +105,10 @@ def test_a_finished_run_is_not_replaced_unless_asked(run_train):
     assert process.returncode == 2 and "model.hidden_dropout_prob=1.5" in process.stderr
     assert _files(run_dir) == before
     assert (models_dir / "twice" / "model.safetensors").read_bytes() == weights
+    # Refused before the offline preset pretrains its missing checkpoint, not after.
+    process, _, _ = run_train("experiment=offline", "run_name=twice", "model.pretrain.run_name=never", check=False)
+    assert process.returncode == 2 and "holds a finished run" in process.stderr
+    assert "pretraining it first" not in process.stdout and not (models_dir / "never").exists()
 
     run_train(*TINY_MINI, "trainer.num_train_epochs=1", "seed=7", "run_name=twice", "train.overwrite=true")
     assert json.loads((run_dir / "report.json").read_text())["hyperparameters"]["seed"] == 7

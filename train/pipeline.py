@@ -113,12 +113,12 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
     run_name = run_dir.name
     model_dir = Path(cfg.paths.models_dir) / run_name
     resume = cfg.train.resume
+    check_run_dir(cfg, run_dir, model_dir, resume)  # first: a refused run must not pretrain for nothing
 
     if state.is_main_process:
         ensure_pretrained(cfg)
     state.wait_for_everyone()
     loader = ModelLoader(cfg.model, cfg.trainer.max_length)
-    check_run_dir(cfg, run_dir, model_dir, resume)
     with state.main_process_first():
         data_dir = ensure_dataset(cfg)
     dataset, metadata = load_processed(data_dir)
