@@ -311,6 +311,15 @@ def test_nested_hyperparameters_are_dotted_columns_and_folders_sort_by_name(tmp_
     assert "| p1 |" in table_row(output, "offline-500 (baseline)") and "| p2 |" in table_row(output, "offline-500-e4")
 
 
+def test_hyperparameters_are_shown_as_written_in_a_config(tmp_path, capsys):
+    write_run(tmp_path / "a", GOLD, RIGHT_60, hyperparameters={"trainer.save_total_limit": None,
+                                                                "overrides": ["trainer.max_steps=500"]})
+    write_run(tmp_path / "b", GOLD, RIGHT_60, hyperparameters={"trainer.save_total_limit": 1,
+                                                                "overrides": ["trainer.max_steps=1500"]})
+    row = table_row(compare(capsys, tmp_path / "a", tmp_path / "b"), "a (baseline)")
+    assert "| null |" in row and "| [trainer.max_steps=500] |" in row
+
+
 def test_a_line_break_in_a_run_name_stays_on_one_line_in_markdown(runs, tmp_path, capsys):
     write_run(tmp_path / "odd", GOLD, RIGHT_60, run_name="two\n# lines")
     output = compare(capsys, tmp_path / "odd", runs / "base")

@@ -30,11 +30,17 @@ MINI_SETTINGS = {
 }
 
 
-def _shown(value) -> str:
-    """A value as it is written on the command line: null, true, false."""
+def as_written(value) -> str:
+    """A value as it is written in a config or on the command line: null, true, 1e-05, [a, b]."""
     if value is None:
         return "null"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(as_written, value)) + "]"
+    return str(value)
 
 
 def check_settings(cfg: DictConfig, rules: dict[str, tuple]) -> None:
@@ -55,7 +61,7 @@ def check_settings(cfg: DictConfig, rules: dict[str, tuple]) -> None:
         except TypeError:
             ok = False
         if not ok:
-            raise KalimatError(f"{key}={_shown(value)}: expected {expected}")
+            raise KalimatError(f"{key}={as_written(value)}: expected {expected}")
 
 
 def check_model_settings(cfg: DictConfig, rules: dict[str, tuple], command: str) -> None:

@@ -49,6 +49,7 @@ from matplotlib.figure import Figure
 from ..core.atomic import atomic_file, check_output, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
+from ..core.settings import as_written
 from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
 from .report import REPORT_FILE, load_predictions, load_report
@@ -322,7 +323,7 @@ def runs_table(runs: list[Run], baseline: Run, different: list[Run]) -> Table:
         rows.append([
             name,
             report["model"]["name"],
-            *(_format_value(hyperparameters.get(key, "—")) for key in varying),
+            *(as_written(hyperparameters.get(key, "—")) for key in varying),
             f"{report['dataset']['name']} {run.content_hash[:8]}",
             f"{metrics['macro_f1']:.3f} {format_interval(metrics['macro_f1_interval'])}",
             f"{metrics['macro_f1'] - base_metrics['macro_f1']:+.3f}" if compared else "",
@@ -395,10 +396,6 @@ def _output_format(output: str) -> str:
     if suffix in (".html", ".htm"):
         return "html"
     raise KalimatError(f"--output {output}: give a file name ending in .md (Markdown) or .html (web page)")
-
-
-def _format_value(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _duration(seconds) -> str:
