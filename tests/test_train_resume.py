@@ -170,19 +170,6 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
 
 
 @pytest.mark.slow
-def test_ctrl_c_before_the_first_checkpoint_leaves_no_run_folder(tmp_path, train_env, processed_dir):
-    # The default mini size, one sentence a step: the first epoch, and its checkpoint, are seconds away.
-    settings = ("data=seeds", "model=mini", "trainer=from_scratch", "trainer.per_device_train_batch_size=1")
-    def ready(run_dir):
-        return (run_dir / "checkpoints" / "dataset.json").is_file()
-
-    returncode, last, run_dir = _ctrl_c(settings, "early", ready, tmp_path, train_env, processed_dir)
-    assert returncode == 130
-    assert last == "error: interrupted before the first checkpoint; nothing was kept"
-    assert not run_dir.exists()
-
-
-@pytest.mark.slow
 def test_resume_on_changed_data_is_refused(run_train):
     settings = (*TINY_MINI, "trainer.num_train_epochs=1", "train.keep_checkpoints=true", "run_name=drift")
     _, runs_dir, _ = run_train(*settings)
