@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -131,6 +132,17 @@ def test_a_run_killed_before_its_first_checkpoint_does_not_block_its_name(run_tr
     assert (run_dir / "report.json").is_file() and not (run_dir / "checkpoints").exists()
 
 
+def test_a_refused_run_leaves_a_folder_it_did_not_make(run_train, tmp_path):
+    # A finished pretraining of the same name: python -m train refuses the name and must not remove its folder.
+    run_dir = tmp_path / "runs" / "taken"
+    run_dir.mkdir(parents=True)
+    (run_dir / "pretraining.json").write_text("{}")
+    (tmp_path / "models" / "taken").mkdir(parents=True)
+    process, _, _ = run_train(*TINY_MINI, "run_name=taken", check=False)
+    assert process.returncode == 2 and "holds a finished run" in process.stderr
+    assert [p.name for p in run_dir.iterdir()] == ["pretraining.json"]
+
+
 def _ctrl_c(settings, run_name, ready, tmp_path, train_env, processed_dir) -> tuple[int, str, Path]:
     """Start ``python -m train`` and press Ctrl-C once ``ready(run_dir)`` holds.
 
@@ -167,6 +179,47 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
     assert last.startswith(f"error: interrupted; the checkpoints in {run_dir / 'checkpoints'} "
                            "are kept, continue with: python -m train ")
     assert last.endswith("run_name=stopped train.resume=true")
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_the_first_checkpoint_leaves_no_run_folder(tmp_path, train_env, processed_dir):
+    # The default mini size, one sentence a step: the first epoch, and its checkpoint, are seconds away.
+    settings = ("data=seeds", "model=mini", "trainer=from_scratch", "trainer.per_device_train_batch_size=1")
+    def ready(run_dir):
+        return (run_dir / "checkpoints" / "dataset.json").is_file()
+
+    returncode, last, run_dir = _ctrl_c(settings, "early", ready, tmp_path, train_env, processed_dir)
+    assert returncode == 130
+    assert last == "error: interrupted before the first checkpoint; nothing was kept"
+    assert not run_dir.exists()
+
+
+def test_ctrl_c_during_a_finalizer_still_stops_the_run(tmp_path):
+    # Python drops a KeyboardInterrupt raised inside __del__ (as when Ctrl-C lands while a
+    # datasets.Dataset is freed): the run went on to its end. It must stop, with the one line.
+    script = tmp_path / "finalizer.py"
+    script.write_text(textwrap.dedent("""
+        import signal, time
+        from train.core.errors import Interrupted, exit_on_error
+
+        class Freed:
+            def __del__(self):
+                signal.raise_signal(signal.SIGINT)
+
+        @exit_on_error
+        def main():
+            try:
+                Freed()
+                time.sleep(30)
+            except KeyboardInterrupt:
+                raise Interrupted("stopped") from None
+            print("finished")
+
+        main()
+    """))
+    process = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert (process.returncode, process.stdout, process.stderr) == (130, "", "error: stopped\n")
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ every process trains, only the main one builds data and writes files.
 """
 
 import json
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,23 +25,15 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
-from .core.atomic import atomic_dir, empty_dir, write_json
+from .core.atomic import atomic_dir, write_json
 from .core.distributed import process_state
-from .core.errors import Interrupted, KalimatError, exit_on_error
+from .core.errors import KalimatError, exit_on_error
 from .core.labels import LABELS
 from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
-from .core.settings import (
-    BOOLEAN,
-    CONFIG_FILE,
-    COUNT,
-    POSITIVE,
-    SEED,
-    changed_settings,
-    check_model_settings,
-    save_run_config,
-)
+from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
+from .core.settings import BOOLEAN, COUNT, POSITIVE, SEED, check_model_settings
 from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
@@ -68,22 +59,9 @@ def run(cfg: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     if process_state().is_main_process:
         lock_run_dir(run_dir)  # held already in a single run (RunFolderLock); a multirun job locks here
-    try:
-        report = train_and_export(cfg, run_dir)
-    except KalimatError:
-        discard_unfinished_run_dir(run_dir)
-        raise
-    except KeyboardInterrupt:
-        # Ctrl-C: one line saying what was kept and how to go on, not a traceback; on a line of
-        # its own, since a progress bar was most likely drawing on the current one.
-        print(file=sys.stderr)
-        if has_checkpoint(run_dir):
-            overrides = " ".join(o for o in HydraConfig.get().overrides.task
-                                 if not o.startswith(("train.resume", "run_name=")))
-            raise Interrupted(f"interrupted; the checkpoints in {run_dir / 'checkpoints'} are kept, continue with: "
-                               f"python -m train {overrides} run_name={run_dir.name} train.resume=true") from None
-        discard_unfinished_run_dir(run_dir)
-        raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+    folder = RunFolder(run_dir, "train", has_checkpoint, REPORT_FILE)
+    with folder.stopping_cleanly():
+        report = train_and_export(cfg, folder)
     if report is None:  # not the main process of a multi-process launch
         return None
     value = OmegaConf.select(OmegaConf.create(report), cfg.optimized_metric)
@@ -93,19 +71,8 @@ def run(cfg: DictConfig) -> float | None:
     return float(value)
 
 
-def discard_unfinished_run_dir(run_dir: Path) -> None:
-    """Remove the folder of a run that stopped before its first checkpoint: there is nothing to resume.
-
-    Left behind, it would look like a run to ``compare_reports`` and block its ``run_name``
-    as an interrupted run. A folder with a report is a finished run's that this run was
-    refused, or failed, before replacing (:func:`start_run_dir` empties it): it is kept.
-    """
-    if (process_state().is_main_process and run_dir.is_dir() and not has_checkpoint(run_dir)
-            and not (run_dir / REPORT_FILE).is_file()):
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
+def train_and_export(cfg: DictConfig, folder: RunFolder) -> dict | None:
+    run_dir = folder.path
     check_config(cfg)
     state = process_state()
     # In a multirun Hydra names each job's folder <run_name>-<job number>; that folder
@@ -123,7 +90,7 @@ def train_and_export(cfg: DictConfig, run_dir: Path) -> dict | None:
         data_dir = ensure_dataset(cfg)
     dataset, metadata = load_processed(data_dir)
     check_same_data(run_dir, metadata["content_hash"], resume)
-    start_run_dir(cfg, run_dir, metadata["content_hash"], resume, state)
+    start_run_dir(folder, cfg, metadata["content_hash"], resume, state)
     extra_texts = unlabelled_texts(dataset)
 
     folds = []
@@ -202,19 +169,8 @@ def check_config(cfg: DictConfig) -> None:
 
 def check_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool) -> None:
     """Refuse to mix two runs in one folder or to replace a finished one; writes nothing."""
-    config_file = run_dir / CONFIG_FILE
     if resume:
-        if not (has_checkpoint(run_dir) and config_file.is_file()):
-            raise KalimatError(
-                f"train.resume=true: {run_dir} holds no interrupted run; name it with run_name=<folder name "
-                f"in {run_dir.parent}>, or drop train.resume to start a new run"
-            )
-        changed = changed_settings(run_dir, cfg)
-        if changed:
-            raise KalimatError(
-                f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
-                f"({config_file}); resume with the same settings or start a new run"
-            )
+        check_resumable(run_dir, cfg, has_checkpoint(run_dir), "run")
     elif has_checkpoint(run_dir):
         raise KalimatError(
             f"{run_dir} already holds checkpoints (an interrupted run, or one kept by train.keep_checkpoints); "
@@ -237,7 +193,7 @@ def check_same_data(run_dir: Path, content_hash: str, resume: bool) -> None:
     Reusing finished folds on rebuilt data would mix predictions on old and new sentences in
     one report under the new content hash.
     """
-    record = run_dir / "checkpoints" / DATA_FILE
+    record = run_dir / CHECKPOINTS / DATA_FILE
     if resume and record.is_file():
         before = json.loads(record.read_text(encoding="utf-8"))["content_hash"]
         if before != content_hash:
@@ -247,20 +203,12 @@ def check_same_data(run_dir: Path, content_hash: str, resume: bool) -> None:
             )
 
 
-def start_run_dir(cfg: DictConfig, run_dir: Path, content_hash: str, resume: bool, state: PartialState) -> None:
-    """Once the run is accepted: empty its folder (unless resuming), then record its config and dataset there.
-
-    A new run starts from an empty folder, so nothing of a run it replaces (train.overwrite=true)
-    is left beside its own files. Hydra's ``.hydra/`` is written here, not by Hydra
-    (``hydra.output_subdir: null``), which would write it before the run is checked, over the
-    files of a run it then refuses.
-    """
+def start_run_dir(folder: RunFolder, cfg: DictConfig, content_hash: str, resume: bool, state: PartialState) -> None:
+    """Once the run is accepted: start its folder (:meth:`RunFolder.start`) and record the dataset it trains on."""
     state.wait_for_everyone()
     if state.is_main_process:
-        if not resume:
-            empty_dir(run_dir)
-        save_run_config(cfg, run_dir)
-        write_json(run_dir / "checkpoints" / DATA_FILE, {"content_hash": content_hash})
+        folder.start(cfg, resume)
+        write_json(folder.path / CHECKPOINTS / DATA_FILE, {"content_hash": content_hash})
     state.wait_for_everyone()
 
 

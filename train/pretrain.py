@@ -1,6 +1,5 @@
 """``python -m train.pretrain``: masked-language-model pretraining (see :mod:`train.modeling.pretraining`)."""
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -9,10 +8,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from .core import paths
-from .core.errors import Interrupted, KalimatError, exit_on_error
+from .core.errors import exit_on_error
 from .core.overrides import check_overrides
-from .core.settings import CONFIG_FILE, COUNT, check_model_settings
-from .modeling.pretraining import CHECKPOINTS, pretrain
+from .core.run_folder import CHECKPOINTS, RunFolder
+from .core.settings import COUNT, check_model_settings
+from .modeling.pretraining import SUMMARY_FILE, pretrain
 from .modeling.training import last_complete_checkpoint
 from .pipeline import SETTINGS
 
@@ -27,36 +27,14 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float:
     """Pretrain and export; return the held-out perplexity (a sweeper minimises it)."""
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
+    folder = RunFolder(Path(HydraConfig.get().runtime.output_dir), "train.pretrain", _has_checkpoint, SUMMARY_FILE)
+    with folder.stopping_cleanly():
         check_config(cfg)
-        return pretrain(cfg, run_dir)["held_out_perplexity"]
-    except KalimatError:
-        discard_unstarted_run_dir(run_dir)
-        raise
-    except KeyboardInterrupt:
-        print(file=sys.stderr)  # the progress bar was most likely drawing on the current line
-        if last_complete_checkpoint(run_dir / CHECKPOINTS):
-            overrides = " ".join(o for o in HydraConfig.get().overrides.task
-                                 if not o.startswith(("train.resume", "run_name=")))
-            raise Interrupted(
-                f"interrupted; the checkpoints in {run_dir / CHECKPOINTS} are kept, continue with: "
-                f"python -m train.pretrain {overrides} run_name={run_dir.name} train.resume=true"
-            ) from None
-        discard_unstarted_run_dir(run_dir)
-        raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+        return pretrain(cfg, folder)["held_out_perplexity"]
 
 
-def discard_unstarted_run_dir(run_dir: Path) -> None:
-    """Remove the run folder of a pretraining that stopped before its first complete checkpoint.
-
-    Only a folder holding nothing but Hydra's bookkeeping, the saved config, a TensorBoard log
-    and no complete checkpoint goes: an earlier run's checkpoints or results in it keep it.
-    """
-    started = {".hydra", f"{HydraConfig.get().job.name}.log", CONFIG_FILE, "tensorboard", CHECKPOINTS}
-    unstarted = last_complete_checkpoint(run_dir / CHECKPOINTS) is None
-    if unstarted and run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= started:
-        shutil.rmtree(run_dir, ignore_errors=True)
+def _has_checkpoint(run_dir: Path) -> bool:
+    return last_complete_checkpoint(run_dir / CHECKPOINTS) is not None
 
 
 # The keys python -m train has too are checked by its rules.

@@ -6,7 +6,10 @@ instead of a traceback. Anything else is a bug and keeps its traceback.
 """
 
 import functools
+import os
+import signal
 import sys
+import threading
 
 
 class KalimatError(Exception):
@@ -24,6 +27,8 @@ class Interrupted(KalimatError):
 def exit_on_error(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        if not getattr(sys.unraisablehook, "redelivers_ctrl_c", False):
+            sys.unraisablehook = _redeliver_ctrl_c(sys.unraisablehook)
         try:
             return func(*args, **kwargs)
         except KalimatError as err:
@@ -31,3 +36,23 @@ def exit_on_error(func):
             sys.exit(err.exit_code)
 
     return wrapper
+
+
+def _redeliver_ctrl_c(previous_hook):
+    """A ``sys.unraisablehook`` that presses Ctrl-C again when Python had to drop it.
+
+    Ctrl-C that lands while Python runs a finalizer (a ``__del__``, e.g. of a
+    ``datasets.Dataset`` freed between two steps) raises KeyboardInterrupt where Python can
+    only print it and carry on: the run would go on to its end as if Ctrl-C had never been
+    pressed. The signal is sent again a moment later, when the finalizer has returned.
+    """
+    def hook(unraisable):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+            again.daemon = True
+            again.start()
+        else:
+            previous_hook(unraisable)
+
+    hook.redelivers_ctrl_c = True
+    return hook

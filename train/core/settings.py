@@ -2,17 +2,13 @@
 
 A rule is ``(test, what a valid value is)``. The dataset build, ``python -m train`` and
 ``python -m train.pretrain`` check their settings with the same function, so one setting
-gets one message wherever it fails. The two entry points also share how a run's settings
-are saved and compared on resume.
+gets one message wherever it fails.
 """
 
 import math
-from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from .atomic import write_text
 from .errors import KalimatError
 
 # The rule for a switch: only a real true or false, never a string such as "abc" that Python would take as true.
@@ -77,38 +73,3 @@ def check_model_settings(cfg: DictConfig, rules: dict[str, tuple], command: str)
             f"model.hidden_size={cfg.model.hidden_size}: must be a multiple of model.num_attention_heads="
             f"{cfg.model.num_attention_heads}"
         )
-
-
-CONFIG_FILE = "config.yaml"
-
-
-def save_run_config(cfg: DictConfig, run_dir: Path) -> None:
-    """The resolved ``config.yaml`` and Hydra's ``.hydra/`` files, written once the run is accepted.
-
-    Hydra would write ``.hydra/`` itself before the run is checked, over the files of a run it
-    then refuses (``hydra.output_subdir: null`` in configs/hydra/default.yaml stops it).
-    """
-    hydra_cfg = HydraConfig.instance().cfg
-    write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.to_container(cfg, resolve=True)))
-    for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg), ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
-        write_text(run_dir / ".hydra" / name, OmegaConf.to_yaml(node))
-
-
-def changed_settings(run_dir: Path, cfg: DictConfig) -> list[str]:
-    """The dotted keys whose values differ from the settings saved in ``run_dir`` (``train.*`` aside)."""
-    return _changed(OmegaConf.to_container(OmegaConf.load(run_dir / CONFIG_FILE)),
-                    OmegaConf.to_container(cfg, resolve=True))
-
-
-def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
-    changed = []
-    for key in sorted(set(old) | set(new)):
-        dotted = f"{prefix}{key}"
-        if dotted == "train":
-            continue
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            changed += _changed(a, b, f"{dotted}.")
-        elif a != b:
-            changed.append(dotted)
-    return changed

@@ -42,10 +42,10 @@ from transformers import (
 )
 from transformers.integrations import TensorBoardCallback
 
-from ..core.atomic import atomic_dir, empty_dir, write_json, write_text
+from ..core.atomic import atomic_dir, write_json, write_text
 from ..core.errors import KalimatError
 from ..core.precision import device_name, resolve_device, resolve_precision
-from ..core.settings import CONFIG_FILE, changed_settings, save_run_config
+from ..core.run_folder import CHECKPOINTS, RunFolder, check_resumable
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
@@ -54,7 +54,6 @@ from .model_loader import ModelLoader
 from .training import last_complete_checkpoint
 
 SUMMARY_FILE = "pretraining.json"
-CHECKPOINTS = "checkpoints"
 
 
 def ensure_pretrained(cfg: DictConfig) -> None:
@@ -169,13 +168,14 @@ def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]], check
     return loader.load(AutoModelForMaskedLM, use_safetensors=True), tokenizer
 
 
-def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
+def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     """Train, measure and export one masked language model; return its summary."""
     set_seed(cfg.seed)
+    run_dir = folder.path
     model_dir = Path(cfg.paths.models_dir) / run_dir.name
     device = resolve_device()
     precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
-    checkpoint = prepare_run_dir(cfg, run_dir, model_dir)
+    checkpoint = prepare_run_dir(cfg, folder, model_dir)
     train_articles, held_articles = _split_articles(corpus_articles(cfg), cfg.corpus.held_out, cfg.seed)
     model, tokenizer = _model_and_tokenizer(cfg, train_articles, checkpoint)
     max_length = min(cfg.trainer.max_length, model.config.max_position_embeddings)
@@ -250,40 +250,26 @@ def pretrain(cfg: DictConfig, run_dir: Path) -> dict:
     return summary
 
 
-def prepare_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path) -> str | None:
-    """Refuse to mix two runs in one folder or to replace a finished one; return the checkpoint to resume from.
-
-    The resolved config is saved in the run folder, so a resume with other settings (another
-    corpus, model or number of steps) is refused rather than silently mixed into one model.
-    """
-    config_file = run_dir / CONFIG_FILE
-    checkpoints = run_dir / CHECKPOINTS
+def prepare_run_dir(cfg: DictConfig, folder: RunFolder, model_dir: Path) -> str | None:
+    """Refuse to mix two runs in one folder or to replace a finished one; return the checkpoint to resume from."""
+    run_dir = folder.path
+    checkpoint = last_complete_checkpoint(run_dir / CHECKPOINTS)
     finished = next((p for p in (run_dir / SUMMARY_FILE, model_dir) if p.exists()), None)
     if cfg.train.resume:
-        checkpoint = last_complete_checkpoint(checkpoints)
         if finished is not None:
             # The Trainer would take one more step past trainer.max_steps from the final checkpoint.
             raise KalimatError(f"train.resume=true: {finished} holds a finished run, there is nothing to resume; "
                                "choose another run_name, or set train.overwrite=true without train.resume "
                                "to replace it")
-        if checkpoint is None or not config_file.is_file():
-            raise KalimatError(f"train.resume=true: {run_dir} holds no interrupted pretraining; name it with "
-                               f"run_name=<folder name in {run_dir.parent}>, or drop train.resume to start a new run")
-        changed = changed_settings(run_dir, cfg)
-        if changed:
-            raise KalimatError(f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
-                               f"({config_file}); resume with the same settings or start a new run")
-        save_run_config(cfg, run_dir)
-        return checkpoint
-    if finished is not None and not cfg.train.overwrite:
+        check_resumable(run_dir, cfg, checkpoint is not None, "pretraining")
+    elif finished is not None and not cfg.train.overwrite:
         raise KalimatError(f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
                            "or set train.overwrite=true to replace it")
-    if finished is None and last_complete_checkpoint(checkpoints):
+    elif finished is None and checkpoint:
         raise KalimatError(f"{run_dir} already holds checkpoints (an interrupted run); continue it with "
                            "train.resume=true, or choose another run_name")
-    empty_dir(run_dir)  # a replaced run's checkpoints, logs and summary must not mix with this one's
-    save_run_config(cfg, run_dir)
-    return None
+    folder.start(cfg, cfg.train.resume)
+    return checkpoint if cfg.train.resume else None
 
 
 def export(model, tokenizer, cfg: DictConfig, summary: dict, model_dir: Path) -> None:

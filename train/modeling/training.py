@@ -36,6 +36,7 @@ from ..core.distributed import process_state
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
+from ..core.run_folder import CHECKPOINTS
 from ..data.context import context_text
 from ..data.splits import GoldArticle, article_folds, check_folds
 from ..inference.predictor import Predictor, count_truncated
@@ -234,7 +235,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     The model and tokenizer are returned only for the final phase, which is exported.
     """
     state = process_state()
-    phase_dir = run_dir / "checkpoints" / phase.name
+    phase_dir = run_dir / CHECKPOINTS / phase.name
     result_path = phase_dir / RESULT_FILE
     if resume and result_path.is_file():
         state.print(f"{phase.name}: finished before, reusing its predictions")
@@ -352,9 +353,9 @@ def last_complete_checkpoint(folder: Path) -> str | None:
 
 def has_checkpoint(run_dir: Path) -> bool:
     """Whether a run has work to continue from: a finished phase or a complete checkpoint of one."""
-    phases = [p for p in (run_dir / "checkpoints").glob("*") if p.is_dir()]
+    phases = [p for p in (run_dir / CHECKPOINTS).glob("*") if p.is_dir()]
     return any((phase / RESULT_FILE).is_file() or last_complete_checkpoint(phase) for phase in phases)
 
 
 def remove_checkpoints(run_dir: Path) -> None:
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)

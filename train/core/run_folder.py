@@ -1,0 +1,118 @@
+"""A run folder's bookkeeping, the same for ``python -m train`` and ``python -m train.pretrain``.
+
+Both start a new run in an emptied folder, save the run's settings there and compare them on
+resume, and end a run that stops early the same way (:class:`RunFolder`).
+"""
+
+import shutil
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from .atomic import empty_dir, write_text
+from .distributed import process_state
+from .errors import Interrupted, KalimatError
+
+CONFIG_FILE = "config.yaml"
+CHECKPOINTS = "checkpoints"
+
+
+def save_run_config(cfg: DictConfig, run_dir: Path) -> None:
+    """The resolved ``config.yaml`` and Hydra's ``.hydra/`` files, written once the run is accepted.
+
+    Hydra would write ``.hydra/`` itself before the run is checked, over the files of a run it
+    then refuses (``hydra.output_subdir: null`` in configs/hydra/default.yaml stops it).
+    """
+    hydra_cfg = HydraConfig.instance().cfg
+    write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.to_container(cfg, resolve=True)))
+    for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg), ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+        write_text(run_dir / ".hydra" / name, OmegaConf.to_yaml(node))
+
+
+def check_resumable(run_dir: Path, cfg: DictConfig, resumable: bool, what: str) -> None:
+    """Refuse ``train.resume=true`` on a folder without a checkpoint, or with other settings than it was started with.
+
+    Resuming with other settings (another corpus, model or number of steps) would silently
+    mix two runs into one model.
+    """
+    config_file = run_dir / CONFIG_FILE
+    if not (resumable and config_file.is_file()):
+        raise KalimatError(f"train.resume=true: {run_dir} holds no interrupted {what}; name it with "
+                           f"run_name=<folder name in {run_dir.parent}>, or drop train.resume to start a new run")
+    changed = _changed(OmegaConf.to_container(OmegaConf.load(config_file)), OmegaConf.to_container(cfg, resolve=True))
+    if changed:
+        raise KalimatError(f"train.resume=true: {', '.join(changed[:5])} differ from the interrupted run's config "
+                           f"({config_file}); resume with the same settings or start a new run")
+
+
+def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ (``train.*``, how the run is driven, aside)."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        dotted = f"{prefix}{key}"
+        if dotted == "train":
+            continue
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += _changed(a, b, f"{dotted}.")
+        elif a != b:
+            changed.append(dotted)
+    return changed
+
+
+class RunFolder:
+    """A run's folder (``runs/<run_name>``) and what is left of it when the run stops early.
+
+    On a refusal, a failure or Ctrl-C a folder with nothing to resume or read is removed, since
+    left behind it would look like a run to ``kalimat-compare`` and block its ``run_name``; but
+    only if this run made it, or emptied
+    it to start afresh (:meth:`start`), and it holds no complete checkpoint and no finished
+    run's ``result_file``: a folder the run found holding someone else's files (a finished or
+    interrupted run it refused to replace, another command's run of the same name) is never
+    touched. Ctrl-C becomes one line saying what was kept and the command that continues the
+    run, not a traceback.
+    """
+
+    def __init__(self, path: Path, command: str, resumable: Callable[[Path], bool], result_file: str):
+        self.path, self.command, self.resumable, self.result_file = path, command, resumable, result_file
+        # Hydra makes the folder before the run starts; its log file is all it may hold by then.
+        self.owned = not path.is_dir() or {p.name for p in path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
+
+    def start(self, cfg: DictConfig, resume: bool) -> None:
+        """Once the run is accepted: empty the folder (unless resuming) and save the run's settings in it.
+
+        A new run starts from an empty folder, so nothing of a run it replaces
+        (``train.overwrite=true``) is left beside its own files.
+        """
+        if not resume:
+            empty_dir(self.path)
+            self.owned = True
+        save_run_config(cfg, self.path)
+
+    @contextmanager
+    def stopping_cleanly(self):
+        try:
+            yield
+        except KalimatError:
+            self._discard_unfinished()
+            raise
+        except KeyboardInterrupt:
+            print(file=sys.stderr)  # on a line of its own: a progress bar was most likely drawing on the current one
+            if self.resumable(self.path):
+                overrides = " ".join(o for o in HydraConfig.get().overrides.task
+                                     if not o.startswith(("train.resume", "run_name=")))
+                raise Interrupted(
+                    f"interrupted; the checkpoints in {self.path / CHECKPOINTS} are kept, continue with: "
+                    f"python -m {self.command} {overrides} run_name={self.path.name} train.resume=true"
+                ) from None
+            self._discard_unfinished()
+            raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+
+    def _discard_unfinished(self) -> None:
+        if (self.owned and process_state().is_main_process and self.path.is_dir() and not self.resumable(self.path)
+                and not (self.path / self.result_file).is_file()):
+            shutil.rmtree(self.path, ignore_errors=True)
