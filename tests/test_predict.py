@@ -20,7 +20,7 @@ from transformers import AutoTokenizer
 
 from train.core.labels import LABELS
 from train.core.locking import FileLock
-from train.inference.predict import main, provenance
+from train.inference.predict import CSV_COLUMNS, main, provenance
 from train.inference.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +125,16 @@ def test_standard_input_without_articles_is_an_error_like_a_file(capsys, model_d
     assert last.startswith(f"error: -: no articles to label{skipped}") and out == ""
     assert len(warnings) == (2 if skipped else 0)
     assert os.listdir(tmp_path) == []  # no output, no partial file
+
+
+def test_csv_on_standard_output_is_not_started_before_standard_input_holds_an_article(capsys, model_dir,
+                                                                                     monkeypatch):
+    stdin(monkeypatch, "")
+    out, err = predict(capsys, "--model", model_dir, "--format", "csv", "-", expect_exit=2)
+    assert out == "" and error_line(err).startswith("error: -: no articles to label")
+    stdin(monkeypatch, '{"id": "kosong", "text": "   "}\n')  # an article with no sentences: the header alone
+    out, _ = predict(capsys, "--model", model_dir, "--format", "csv", "-")
+    assert out.splitlines() == [",".join(CSV_COLUMNS)]
 
 
 def test_input_files_are_checked_before_the_run_even_beside_standard_input(capsys, model_dir, monkeypatch, tmp_path):
@@ -363,8 +373,7 @@ def test_an_argument_error_keeps_the_interrupted_run_and_makes_no_folders(capsys
         _, err = predict(capsys, "--model", model, *bad, "--output", target, jsonl, expect_exit=2)
         assert late_error in error_line(err)
     assert {name: Path(f"{output}{name}").read_bytes() for name in kept} == kept
-    if late_error == "--batch-size":  # refused with the arguments, before any folder is made
-        assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "new").exists()
 
 
 def test_output_into_new_folders_creates_them(capsys, model_dir, tmp_path, jsonl):
@@ -391,6 +400,7 @@ def test_output_under_a_file_is_refused_up_front(capsys, model_dir, tmp_path, js
     (lambda tmp, src: ["--output", src], "--output"),
     (lambda tmp, src: ["--html", tmp / "absent" / ".." / src.name], "--html"),  # same file, other spelling
     (lambda tmp, src: ["--output", tmp / "out.jsonl", "--html", tmp / "out.jsonl"], "--html"),
+    (lambda tmp, src: ["--output", tmp / "out.jsonl", "--html", tmp / "out.jsonl.json"], "--html"),  # provenance
 ])
 def test_writing_over_an_input_or_the_output_is_refused(capsys, model_dir, tmp_path, jsonl, paths, message):
     before = jsonl.read_bytes()
@@ -448,6 +458,8 @@ def test_bad_model_folder(capsys, model_dir, tmp_path, damage, message):
     _, err = predict(capsys, "--model", broken, "--output", tmp_path / "out.jsonl", SEEDS, expect_exit=2)
     assert message in error_line(err)
     assert not (tmp_path / "out.jsonl").exists() and not (tmp_path / "out.jsonl.partial").exists()
+    _, err = predict(capsys, "--model", broken, "--output", tmp_path / "new" / "out.jsonl", SEEDS, expect_exit=2)
+    assert message in error_line(err) and not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize("name, content, message, kept", [

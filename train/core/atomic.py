@@ -125,6 +125,19 @@ def empty_dir(folder: Path) -> None:
             entry.unlink()
 
 
+def make_parents(path: Path) -> list[Path]:
+    """Create the missing folders above ``path``; return them, outermost first, for :func:`remove_if_empty`."""
+    made = [folder for folder in reversed(path.parents) if not folder.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders :func:`make_parents` made that are still empty: a failed run leaves none behind."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
 
 @contextlib.contextmanager
 def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8"):

@@ -14,7 +14,7 @@ How a run goes:
   then the model folder. A bad file or JSONL line therefore stops the run before any output
   is written, even to standard output. Standard input cannot be read twice, so it is
   checked as it is labeled. Missing folders of ``--output`` are created once these checks
-  pass, just before the model is loaded.
+  pass, just before the model is loaded, and removed again if the model is refused then.
 * One job per output: ``FILE.lock`` beside each output file is locked (``flock``) while the
   run lasts, so a second run on the same ``--output`` or ``--html`` is refused before it
   loads the model. The kernel drops the lock when a run dies, so a kill never blocks ``--resume``.
@@ -59,7 +59,16 @@ from accelerate.utils import broadcast_object_list, gather_object
 from tqdm.auto import tqdm
 from transformers.utils import logging as hf_logging
 
-from ..core.atomic import atomic_file, check_output, destination, fsync_path, is_stream, write_json
+from ..core.atomic import (
+    atomic_file,
+    check_output,
+    destination,
+    fsync_path,
+    is_stream,
+    make_parents,
+    remove_if_empty,
+    write_json,
+)
 from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import DEFINITIONS, LABELS
@@ -138,10 +147,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         raise KalimatError("--chunk-sentences must be at least 1")
     if args.batch_size < 1:  # here, not when the model is loaded: before any output file is touched
         raise KalimatError("--batch-size must be at least 1")
-    check_paths(args)
     # Streams are written through; a file is written beside the file a link points to.
     args.stream = args.output is not None and is_stream(args.output)
     args.target = None if args.output is None or args.stream else destination(args.output)
+    check_paths(args)
     if args.resume and args.stream:
         raise KalimatError(f"--resume: --output {args.output} is a stream (a FIFO or a device), written through as "
                            "the run goes, with nothing to resume; drop --resume, or write to a file")
@@ -160,8 +169,14 @@ def check_paths(args) -> None:
         check_output(option, path)
         if path.resolve() in inputs:
             raise KalimatError(f"{option} {path}: is also an input and would be overwritten; write elsewhere")
-    if args.output is not None and args.html is not None and args.output.resolve() == args.html.resolve():
-        raise KalimatError(f"--html {args.html}: is also the --output file; give the page another name")
+    if args.output is not None and args.html is not None:
+        # Beside FILE the run writes FILE.partial and their provenance records FILE.json, FILE.partial.json.
+        written = [args.output]
+        if args.target is not None:
+            written += [partial_path(args.target), sidecar_path(args.target), sidecar_path(partial_path(args.target))]
+        if args.html.resolve() in {p.resolve() for p in written}:
+            raise KalimatError(f"--html {args.html}: is also the --output file or one written beside it "
+                               f"({args.output.name}.partial, {args.output.name}.json); give the page another name")
 
 
 @dataclass
@@ -234,18 +249,30 @@ class JsonlWriter:
         for record in result.records:
             self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def close(self) -> None:
+        pass
+
     @staticmethod
     def parse(line: str) -> dict:
         return json.loads(line)
 
 
 class CsvWriter:
+    """CSV with its header written before the first record, or at the end if there is none: a run
+    stopped by its input before any record (an empty standard input) writes nothing at all."""
+
     def __init__(self, handle, header: bool = True):
         self.writer = csv.writer(handle, lineterminator="\n")
-        if header:
+        self.header = header
+
+    def close(self) -> None:
+        if self.header:
             self.writer.writerow(CSV_COLUMNS)
+            self.header = False
 
     def write(self, result: ArticleResult) -> None:
+        if result.records:
+            self.close()
         for r in result.records:
             self.writer.writerow([r["article_id"], r["sentence_index"], r["text"], r["label"], r["score"],
                                   *(r["probs"][label] for label in LABELS)])
@@ -559,6 +586,7 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
             summary.add(result)
         if not summary.articles:  # standard input, which was not read before the run
             raise nothing_to_label(args.inputs, summary.skipped)
+        writer.close()
         if page:
             page.close(summary.counts)
     if args.target is not None:
@@ -621,7 +649,7 @@ def run(args, state) -> None:
             check_model_dir(args.model)
             for path in (args.target, args.html):
                 if path is not None and not is_stream(path):  # only now that input and model folder are checked
-                    destination(path).parent.mkdir(parents=True, exist_ok=True)
+                    args.made_folders += make_parents(destination(path))
             lock_outputs(args, locks)
         _label(args, state, summary, preprocessor, total)
 
@@ -682,7 +710,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
     state = process_state()
-    args.fresh_partial = False
+    args.fresh_partial, args.made_folders = False, []
     try:
         run(args, state)
     except DiskFull:
@@ -691,6 +719,7 @@ def main(argv=None) -> None:
         if args.fresh_partial and state.is_main_process:
             partial_path(args.target).unlink(missing_ok=True)
             sidecar_path(partial_path(args.target)).unlink(missing_ok=True)
+        remove_if_empty(args.made_folders)  # the model was refused after --output's folders were made
         raise
     except KeyboardInterrupt:
         if args.target is not None:
