@@ -268,7 +268,7 @@ def prepare_run_dir(cfg: DictConfig, folder: RunFolder, model_dir: Path) -> str 
     elif finished is None and checkpoint:
         raise KalimatError(f"{run_dir} already holds checkpoints (an interrupted run); continue it with "
                            "train.resume=true, or choose another run_name")
-    folder.start(cfg, cfg.train.resume)
+    folder.start(cfg, cfg.train.resume)  # the corpus may grow between resumes; the tokenizer stays
     return checkpoint if cfg.train.resume else None
 
 
