@@ -10,8 +10,9 @@ and trains a masked language model on them:
 * ``model.name_or_path=<Hub id or folder>`` continues a pretrained checkpoint (domain-adaptive
   pretraining of IndoBERT on a newsroom's own archive).
 
-Sentences are packed, article by article, into full ``trainer.max_length`` sequences, so no
-step is spent on padding; ``DataCollatorForLanguageModeling`` masks 15% of the tokens. A share
+Whole sentences are packed, article by article, into sequences of up to ``trainer.max_length``
+tokens (an article starts a new one), so little of a step is spent on padding;
+``DataCollatorForLanguageModeling`` masks 15% of the tokens. A share
 of the articles (``corpus.held_out``) is kept out to measure perplexity. The export in
 ``models/<run_name>/`` is a standard ``save_pretrained`` folder (safetensors) with a card of
 the corpus hash, steps, tokens seen, final loss and held-out perplexity, and
@@ -95,7 +96,7 @@ def corpus_articles(cfg: DictConfig) -> list[list[str]]:
 
 
 def pack(articles: list[list[str]], tokenizer, max_length: int) -> list[list[int]]:
-    """Token ids of whole sentences, article by article, packed into full ``[CLS] ... [SEP]`` sequences.
+    """Token ids of whole sentences, article by article, packed into ``[CLS] ... [SEP]`` sequences of up to ``max_length``.
 
     Sentences inside a sequence are separated by ``[SEP]``; an article starts a new
     sequence, and a sentence too long for an empty sequence is cut.
