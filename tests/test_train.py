@@ -148,8 +148,9 @@ def test_run_exports_a_model_the_pipeline_loads(mini_cv_run):
 @pytest.mark.parametrize("model", ["bert", "albert"])
 def test_pretrained_checkpoint_from_a_local_folder(model, run_train, tiny_bert_dir, tiny_albert_dir):
     # The ALBERT folder has only a BERT vocab.txt, like indobert-lite: model=indobert_lite names the tokenizer class.
+    # model=mini with a checkpoint: its sizes are the checkpoint's, so the report leaves the config's out.
     overrides = (
-        [f"model.name_or_path={tiny_bert_dir}"]
+        ["model=mini", f"model.name_or_path={tiny_bert_dir}", "model.hidden_size=64"]
         if model == "bert"
         else ["model=indobert_lite", f"model.name_or_path={tiny_albert_dir}"]
     )
@@ -157,6 +158,7 @@ def test_pretrained_checkpoint_from_a_local_folder(model, run_train, tiny_bert_d
                                         "run_name=pre")
     report = json.loads((runs_dir / "pre" / "report.json").read_text())
     assert report["model"]["name_or_path"] == str(tiny_bert_dir if model == "bert" else tiny_albert_dir)
+    assert "model.context" in report["hyperparameters"] and "model.hidden_size" not in report["hyperparameters"]
     config = json.loads((models_dir / "pre" / "config.json").read_text())
     assert config["model_type"] == model
     classify = pipeline("text-classification", model=str(models_dir / "pre"))

@@ -33,7 +33,7 @@ from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
-from .core.settings import BOOLEAN, COUNT, POSITIVE, SEED, check_model_settings
+from .core.settings import BOOLEAN, COUNT, MINI_SETTINGS, POSITIVE, SEED, check_model_settings
 from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
@@ -234,8 +234,10 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
         for name, scores in baselines.items():
             scores["cv_macro_f1"] = macro_f1(oof_gold, [label for b in fold_baselines for label in b[name]])
 
+    # The mini model's sizes only shape a model built from scratch: beside a checkpoint they are not used.
+    unused = {"model.name", "model.name_or_path"} | (set(MINI_SETTINGS) if cfg.model.name_or_path is not None else set())
     model_settings = {
-        f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if k not in ("name", "name_or_path")
+        f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if f"model.{k}" not in unused
     }
     trainer_settings = {f"trainer.{k}": v for k, v in OmegaConf.to_container(cfg.trainer).items()}
     device = resolve_device()
