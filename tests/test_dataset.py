@@ -334,3 +334,41 @@ def test_a_dataset_built_with_another_label_order_is_refused(tmp_path):
     (out / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(KalimatError, match="built with the labels .*; rebuild it with python -m train.dataset"):
         load_processed(out)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.name=''", "data.name=: expected a plain folder name"),
+    ("data.name=..", "data.name=..: expected a plain folder name"),
+    ("data.name=null", "data.name=null: expected a plain folder name"),
+    ("data.name=a/b", "data.name=a/b: expected a plain folder name"),
+    ("paths.processed_dir=''", "paths.processed_dir=: expected a path"),
+])
+def test_a_dataset_name_or_path_that_is_no_folder_of_its_own_is_refused(tmp_path, override, message):
+    """data.name='' made processed/ itself the dataset, deleting every other dataset in it; an empty
+    paths.processed_dir wrote at the filesystem root. (The missing source keeps a build that lets
+    them through from writing anything.)"""
+    other = tmp_path / "processed" / "other"
+    other.mkdir(parents=True)
+    with pytest.raises(KalimatError, match=f"^{message}"):
+        build_dataset(dataset_cfg(tmp_path, override, f"data.sources=[{tmp_path / 'nowhere'}]"))
+    assert [p.name for p in (tmp_path / "processed").iterdir()] == ["other"]
+
+
+def test_only_a_dataset_or_an_empty_folder_is_replaced(tmp_path):
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("precious")
+    with pytest.raises(KalimatError, match=f"^data.output_dir={mine}: holds files that are not a dataset"):
+        build_dataset(dataset_cfg(tmp_path, f"data.output_dir={mine}"))
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(KalimatError, match=f"^data.output_dir={afile}: is a file, not a dataset folder"):
+        build_dataset(dataset_cfg(tmp_path, f"data.output_dir={afile}"))
+    with pytest.raises(KalimatError, match=f"^data.output_dir={afile}/seeds: {afile} is a file, not a folder"):
+        build_dataset(dataset_cfg(tmp_path, f"paths.processed_dir={afile}"))
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"] and afile.read_text() == "x"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert build_dataset(dataset_cfg(tmp_path, f"data.output_dir={empty}")) == empty
+    build_dataset(dataset_cfg(tmp_path, f"data.output_dir={empty}"))  # a dataset now: replaced
+    assert (empty / "metadata.json").is_file()

@@ -16,9 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from . import paths  # noqa: F401 (both register resolvers the configs use)
 from .errors import KalimatError
-
-# A run's name becomes a folder name under runs/ and models/: nothing that leaves them.
-RUN_NAME = re.compile(r"[\w][\w.\- ]*")
+from .settings import FOLDER_NAME
 
 
 def check_group_choices(overrides: list[str]) -> None:
@@ -53,7 +51,7 @@ def check_overrides(config_name: str, argv: list[str]) -> None:
         raise KalimatError(
             f"bad override ({first_line}); check the key and value with: python -m {_module(config_name)} --cfg job"
         ) from None
-    if run_name is not None and (not RUN_NAME.fullmatch(str(run_name)) or str(run_name) in (".", "..")):
+    if run_name is not None and not FOLDER_NAME.fullmatch(str(run_name)):  # a folder under runs/ and models/
         raise KalimatError(
             f"run_name={run_name}: must be a plain folder name (letters, digits, '.', '-', '_', spaces)"
         )

@@ -6,6 +6,7 @@ gets one message wherever it fails.
 """
 
 import math
+import re
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -17,6 +18,13 @@ SEED = (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0")
 POSITIVE = (lambda v: v > 0, "a number > 0")
 COUNT = (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1")
 PROBABILITY = (lambda v: 0 <= v < 1, "a probability in [0, 1), e.g. 0.1")
+# A name that becomes one folder (runs/<run_name>, data/processed/<data.name>): nothing that
+# leaves its parent or is the parent itself ("", ".", "..", "a/b").
+FOLDER_NAME = re.compile(r"\w[\w.\- ]*")
+PLAIN_NAME = (lambda v: isinstance(v, str) and FOLDER_NAME.fullmatch(v) is not None,
+              "a plain folder name (letters, digits, '.', '-', '_', spaces)")
+# An empty path is no path: "" would put "${paths.processed_dir}/x" at the filesystem root.
+PATH = (lambda v: isinstance(v, str) and v.strip() != "", "a path, e.g. data/processed")
 # The mini model's sizes, checked wherever it is built (model.name_or_path=null).
 MINI_SETTINGS = {
     **{f"model.{key}": COUNT for key in ("vocab_size", "min_frequency", "hidden_size", "num_hidden_layers",

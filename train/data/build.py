@@ -29,7 +29,7 @@ from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
-from ..core.settings import BOOLEAN, check_settings
+from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, check_settings
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
@@ -59,6 +59,9 @@ FEATURES = datasets.Features({
 # The data settings the build reads: (is it valid, what is expected), checked here for
 # python -m train.dataset and by python -m train's config check before any pretraining.
 DATA_SETTINGS = {
+    "data.name": PLAIN_NAME,
+    "paths.processed_dir": PATH,
+    "data.output_dir": PATH,
     "data.weak_labeler": (lambda v: v in WEAK_LABELERS, "one of " + ", ".join(WEAK_LABELERS)),
     "data.max_unlabeled_articles": (
         lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
@@ -217,7 +220,6 @@ def build_records(cfg: DictConfig) -> Built:
     Sentences without a gold label get the rules' vote, or the teacher's label with
     ``data.weak_labeler=teacher`` (whose validation score the result then carries).
     """
-    check_settings(cfg, DATA_SETTINGS)
     data = cfg.data
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     labeled = _read(_sources(data, "sources"), data.on_bad_file)
@@ -396,9 +398,30 @@ def write_dataset(output_dir, name: str, built: Built, fingerprint: str) -> str:
     return hash_
 
 
+def check_output_dir(output_dir: Path) -> None:
+    """Refuse, before the build, an output the build must not replace or cannot make.
+
+    The build replaces ``data.output_dir`` as a whole: only a folder that is a dataset
+    already (it holds ``metadata.json``) or is empty may go, never a folder of other files
+    (``data.output_dir=~/Documents``) or a file.
+    """
+    fix = "choose another data.name or data.output_dir"
+    if output_dir.exists() and not output_dir.is_dir():
+        raise KalimatError(f"data.output_dir={output_dir}: is a file, not a dataset folder; {fix}")
+    if output_dir.is_dir() and not (output_dir / "metadata.json").is_file() and any(output_dir.iterdir()):
+        raise KalimatError(f"data.output_dir={output_dir}: holds files that are not a dataset (no metadata.json), "
+                           f"which the build would replace; {fix}")
+    parent = next(folder for folder in output_dir.absolute().parents if folder.exists())
+    if not parent.is_dir():
+        raise KalimatError(f"data.output_dir={output_dir}: {parent} is a file, not a folder; "
+                           "choose another paths.processed_dir")
+
+
 def build_dataset(cfg: DictConfig) -> Path:
     """Build ``cfg.data.output_dir`` from scratch and print its summary."""
     output_dir = Path(cfg.data.output_dir)
+    check_settings(cfg, DATA_SETTINGS)
+    check_output_dir(output_dir)
     built = build_records(cfg)
     hash_ = write_dataset(output_dir, cfg.data.name, built, input_fingerprint(cfg))
     print_summary(built, output_dir, hash_)
