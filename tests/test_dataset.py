@@ -372,3 +372,18 @@ def test_only_a_dataset_or_an_empty_folder_is_replaced(tmp_path):
     assert build_dataset(dataset_cfg(tmp_path, f"data.output_dir={empty}")) == empty
     build_dataset(dataset_cfg(tmp_path, f"data.output_dir={empty}"))  # a dataset now: replaced
     assert (empty / "metadata.json").is_file()
+
+
+@pytest.mark.parametrize("override, message", [
+    # a string was matched as a substring: "seeds" in "xseedsx" made every seed article train-only
+    ("data.split.train_only=xseedsx",
+     r"data.split.train_only=xseedsx: expected a list of outlet names, e.g. data.split.train_only=\[xseedsx\]$"),
+    ("data.split.train_only=null", r"data.split.train_only=null: expected a list of outlet names"),
+    ("data.split.train_only=5", r"data.split.train_only=5: expected a list of outlet names"),
+    ("data.sources=[5]", r"data.sources=\[5\]: expected a list of paths"),
+    ("data.annotations=null", r"data.annotations=null: expected a list of paths"),
+])
+def test_list_settings_given_as_anything_else_are_named(tmp_path, override, message):
+    with pytest.raises(KalimatError, match=f"^{message}"):
+        build_dataset(dataset_cfg(tmp_path, override))
+    assert not (tmp_path / "processed").exists()

@@ -244,6 +244,7 @@ def _compose(*overrides):
         ("data.max_unlabeled_articles=true", "data.max_unlabeled_articles=true: expected null"),
         ("data.split.seed=abc", "data.split.seed=abc: expected a whole number >= 0"),
         ("data.name=''", "data.name=: expected a plain folder name"),  # would build into processed/ itself
+        ("data.split.train_only=seeds", "data.split.train_only=seeds: expected a list of outlet names"),
         ("data.allow_unlabeled_sentences=yes", "data.allow_unlabeled_sentences=yes: expected true or false"),
         ("trainer.full_determinism=abc", "trainer.full_determinism=abc: expected true or false"),
         ("train.overwrite=1", "train.overwrite=1: expected true or false"),

@@ -34,7 +34,7 @@ from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
 from .core.settings import BOOLEAN, COUNT, MINI_SETTINGS, POSITIVE, SEED, check_model_settings
-from .data.build import DATA_SETTINGS, ensure_dataset, load_processed
+from .data.build import DATA_SETTINGS, check_lists, ensure_dataset, load_processed
 from .data.context import CONTEXTS
 from .modeling.export import save_model, score_served, write_card
 from .modeling.model_loader import ModelLoader
@@ -156,6 +156,7 @@ def check_config(cfg: DictConfig) -> None:
     anything: a run refused later would leave a half-made run folder behind.
     """
     check_model_settings(cfg, SETTINGS, "train")
+    check_lists(cfg)
     resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
     if cfg.optimized_metric == "cv.macro_f1" and not cfg.cv.folds:
         raise KalimatError("optimized_metric=cv.macro_f1 needs cross-validation: set cv.folds=5 (or more), "

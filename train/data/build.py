@@ -29,7 +29,7 @@ from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
-from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, check_settings
+from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, as_written, check_settings
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
@@ -80,12 +80,24 @@ def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def _sources(data: DictConfig, key: str) -> list[str]:
-    """``data.<key>`` as a list of paths; a bare string would be read letter by letter."""
-    value = data[key]
-    if isinstance(value, str) or value is None:
-        raise KalimatError(f"data.{key}={value}: expected a list of paths, e.g. data.{key}=[{value}]")
+def _sources(data: DictConfig, key: str, what: str = "paths") -> list[str]:
+    """``data.<key>`` as a list of strings (``what`` they are, for the message).
+
+    A bare string would be read letter by letter (``train_only=seeds`` would match any outlet
+    whose name holds those letters), and a number is no path or name.
+    """
+    value = OmegaConf.select(data, key)
+    if not OmegaConf.is_list(value) or not all(isinstance(item, str) for item in value):
+        example = value if isinstance(value, str) else "..."
+        raise KalimatError(f"data.{key}={as_written(value)}: expected a list of {what}, e.g. data.{key}=[{example}]")
     return list(value)
+
+
+def check_lists(cfg: DictConfig) -> None:
+    """The data settings that are lists, checked with the others before any work (see :data:`DATA_SETTINGS`)."""
+    for key in ("sources", "unlabeled_sources", "annotations"):
+        _sources(cfg.data, key)
+    _sources(cfg.data, "split.train_only", "outlet names")
 
 
 def _read(inputs, on_bad_file: str) -> list[Article]:
@@ -248,10 +260,11 @@ def build_records(cfg: DictConfig) -> Built:
 
     # Splits over the gold-labeled articles only; weak-only articles, and those of outlets
     # in data.split.train_only (the seeds, which the labeling functions were written from), always train.
+    train_only = _sources(data, "split.train_only", "outlet names")
     gold_articles = []
     for article in articles:
         labels = [match.labels.get(sentence_key(article.id, text)) for text in sentences[article.id]]
-        if any(labels) and article.outlet not in data.split.train_only:
+        if any(labels) and article.outlet not in train_only:
             gold_articles.append(GoldArticle(article.id, article.category, tuple(lab for lab in labels if lab)))
     split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed)
     records = []
@@ -421,6 +434,7 @@ def build_dataset(cfg: DictConfig) -> Path:
     """Build ``cfg.data.output_dir`` from scratch and print its summary."""
     output_dir = Path(cfg.data.output_dir)
     check_settings(cfg, DATA_SETTINGS)
+    check_lists(cfg)
     check_output_dir(output_dir)
     built = build_records(cfg)
     hash_ = write_dataset(output_dir, cfg.data.name, built, input_fingerprint(cfg))
