@@ -44,6 +44,19 @@ def test_nested_folder_ids_keep_their_subfolder(tmp_path):
     assert [a.id for a in read_articles([str(tmp_path)])] == ["a/x", "b/x"]
 
 
+def test_hidden_files_and_folders_in_a_folder_are_passed_over(tmp_path):
+    """A Mac's ``._*`` metadata files stopped the build as binary; Jupyter's checkpoint copies
+    were read as more articles."""
+    (tmp_path / "a.txt").write_text("Satu.", encoding="utf-8")
+    (tmp_path / "._a.txt").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "a-checkpoint.txt").write_text("Satu.", encoding="utf-8")
+    assert [a.id for a in read_articles([str(tmp_path)])] == ["a"]
+    hidden = tmp_path / ".draft.txt"  # named on its own, it is read
+    hidden.write_text("Dua.", encoding="utf-8")
+    assert [a.id for a in read_articles([str(hidden)])] == [".draft"]
+
+
 def test_stdin_text_and_jsonl(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Satu. Dua.")))
     (article,) = read_articles(["-"])

@@ -7,6 +7,9 @@ same way wherever it enters the project. Inputs:
 * a folder: its ``.txt`` and ``.jsonl`` files, recursively (linked sub-folders followed,
   each real folder once), in sorted order; a text file's
   id is its path inside the folder without ``.txt`` (so equal names in sub-folders differ).
+  Hidden files and folders (names starting with ``.``) are passed over, as git does: a
+  folder copied from a Mac holds ``._<name>.txt`` metadata files, one opened in Jupyter
+  ``.ipynb_checkpoints/`` copies of its articles. A hidden file named as an input is read.
 * ``a.jsonl`` (or gzip-compressed ``a.jsonl.gz``): one article a line, ``{"id": ..., "text": ...}`` (raw text, to be cleaned
   and split) or ``{"id": ..., "sentences": [...]}`` (already split, kept as given; an empty sentence is
   bad input, so a sentence's position in the list is its index in the output); the id
@@ -166,6 +169,7 @@ def _folder_files(folder: Path) -> list[Path]:
     ``Path.rglob`` passes over an unreadable sub-folder in silence; here it is listed as an
     entry of its own, which reading turns into a :class:`BadInput` (or a reported skip).
     Linked sub-folders are followed, each real folder read once, so a link cycle ends.
+    Hidden files and folders are left out (see the module docstring).
     """
     found = []
     unreadable = []
@@ -174,12 +178,15 @@ def _folder_files(folder: Path) -> list[Path]:
                                         onerror=lambda err: unreadable.append(Path(err.filename))):
         kept = []
         for name in sorted(folders):  # sorted: which of two links to one folder is read does not vary
+            if name.startswith("."):
+                continue
             real = os.path.realpath(os.path.join(root, name))
             if real not in seen:
                 seen.add(real)
                 kept.append(name)
         folders[:] = kept
-        found += [path for path in (Path(root) / name for name in names) if path.is_file() and _kind(path)]
+        found += [path for path in (Path(root) / name for name in names if not name.startswith("."))
+                  if path.is_file() and _kind(path)]
     return sorted(found + unreadable)
 
 
