@@ -387,3 +387,24 @@ def test_list_settings_given_as_anything_else_are_named(tmp_path, override, mess
     with pytest.raises(KalimatError, match=f"^{message}"):
         build_dataset(dataset_cfg(tmp_path, override))
     assert not (tmp_path / "processed").exists()
+
+
+def test_ctrl_c_is_one_line_and_leaves_the_previous_dataset(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the new dataset is written: exit 130 with one line, the old dataset whole, no temporary folder."""
+    out = build_dataset(dataset_cfg(tmp_path))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "write_jsonl", interrupted)
+    monkeypatch.setattr(sys, "argv", ["train.dataset", "data=seeds", f"paths.processed_dir={tmp_path / 'processed'}",
+                                      "data.split.test=0.4"])
+    with pytest.raises(SystemExit) as exit_:
+        build.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.splitlines() == [
+        "error: interrupted; no dataset was written, a previous one is left as it was"]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert [p.name for p in out.parent.iterdir()] == ["seeds"]

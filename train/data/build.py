@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..core import labels as labels_module
 from ..core import paths  # also registers the ${kalimat_root:} resolver
 from ..core.atomic import atomic_dir, write_json, write_jsonl, write_text
-from ..core.errors import KalimatError, exit_on_error
+from ..core.errors import Interrupted, KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
 from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, as_written, check_settings
@@ -497,7 +497,11 @@ def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
 @exit_on_error
 def main() -> None:
     check_overrides("dataset", sys.argv[1:])
-    build()
+    try:
+        build()
+    except KeyboardInterrupt:
+        # The folder is replaced only once the new dataset is complete (write_dataset): one line, no traceback.
+        raise Interrupted("interrupted; no dataset was written, a previous one is left as it was") from None
 
 
 @hydra.main(config_path=str(paths.CONFIG_DIR), config_name="dataset", version_base="1.3")
