@@ -408,3 +408,21 @@ def test_ctrl_c_is_one_line_and_leaves_the_previous_dataset(tmp_path, monkeypatc
         "error: interrupted; no dataset was written, a previous one is left as it was"]
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert [p.name for p in out.parent.iterdir()] == ["seeds"]
+
+
+def test_a_damaged_dataset_is_rebuilt_by_training_and_named_when_loaded(tmp_path, seeds_copy, capsys):
+    """metadata.json intact but parts of dataset_dict/ deleted: the fingerprint alone trusted it (a traceback)."""
+    cfg = dataset_cfg(tmp_path, f"data.sources=[{seeds_copy}]")
+    out = ensure_dataset(cfg)
+    content_hash = json.loads((out / "metadata.json").read_text())["content_hash"]
+    shutil.rmtree(out / "dataset_dict" / "train")
+    with pytest.raises(KalimatError, match=f"^{out} is incomplete or damaged .*; rebuild it with python -m train.dataset"):
+        load_processed(out)
+    capsys.readouterr()
+    assert ensure_dataset(cfg) == out
+    assert f"{out} is incomplete or damaged" in capsys.readouterr().out
+    dataset, metadata = load_processed(out)
+    assert metadata["content_hash"] == content_hash and len(dataset["train"]) > 0
+    next((out / "dataset_dict" / "test").glob("*.arrow")).unlink()
+    ensure_dataset(cfg)
+    assert len(load_processed(out)[0]["test"]) > 0

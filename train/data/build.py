@@ -9,7 +9,7 @@
 
 The folder is replaced atomically, so an interrupted build leaves the previous dataset as
 it was. Training calls :func:`ensure_dataset`, which rebuilds only when the fingerprint of
-the inputs (articles, annotations, config, preprocessing code) changed.
+the inputs (articles, annotations, config, preprocessing code) changed or the folder is damaged.
 """
 
 import hashlib
@@ -470,14 +470,39 @@ def print_summary(built: Built, output_dir: Path, hash_: str) -> None:
     print(f"written to {output_dir}")
 
 
+class DamagedDataset(KalimatError):
+    """A dataset folder whose metadata.json is there but not all of its ``dataset_dict/``."""
+
+    def __init__(self, path: Path, reason: str):
+        self.problem = f"{path} is incomplete or damaged ({reason})"
+        super().__init__(f"{self.problem}; rebuild it with python -m train.dataset and the same data settings")
+
+
+def _load_splits(path: Path) -> datasets.DatasetDict:
+    """The ``dataset_dict/`` of a dataset folder; a missing or damaged part is a :class:`DamagedDataset`."""
+    try:
+        return datasets.load_from_disk(str(path / "dataset_dict"))
+    except (FileNotFoundError, ValueError) as err:  # ValueError: pyarrow's ArrowInvalid for a cut-off file
+        raise DamagedDataset(path, str(err).strip().splitlines()[0]) from None
+
+
 def ensure_dataset(cfg: DictConfig) -> Path:
-    """Return the dataset folder, building it first if it is missing or its inputs changed."""
+    """Return the dataset folder, building it first if it is missing, damaged or its inputs changed.
+
+    A damaged folder (parts of ``dataset_dict/`` deleted by hand) is rebuilt: its inputs are
+    all there, and the fingerprint alone would trust it.
+    """
     output_dir = Path(cfg.data.output_dir)
     metadata = output_dir / "metadata.json"
     if metadata.is_file():
-        if json.loads(metadata.read_text()).get("fingerprint") == input_fingerprint(cfg):
-            return output_dir
-        print(f"inputs of {output_dir} changed: rebuilding the dataset")
+        if json.loads(metadata.read_text()).get("fingerprint") != input_fingerprint(cfg):
+            print(f"inputs of {output_dir} changed: rebuilding the dataset")
+        else:
+            try:
+                _load_splits(output_dir)
+                return output_dir
+            except DamagedDataset as err:
+                print(f"{err.problem}: rebuilding the dataset")
     return build_dataset(cfg)
 
 
@@ -491,7 +516,7 @@ def load_processed(path) -> tuple[datasets.DatasetDict, dict]:
         # Labels are stored as integers: another order would silently swap their meaning.
         raise KalimatError(f"{path}: built with the labels {metadata.get('labels')}, not {list(LABELS)}; "
                            "rebuild it with python -m train.dataset")
-    return datasets.load_from_disk(str(path / "dataset_dict")), metadata
+    return _load_splits(path), metadata
 
 
 @exit_on_error
