@@ -168,12 +168,22 @@ def content_hash(records: list[dict]) -> str:
     return digest.hexdigest()[:16]
 
 
+# Warnings of one kind printed in full; an empty or wrong annotations file would print thousands.
+SHOWN_WARNINGS = 5
+
+
+def _warn_some(messages: list[str], kind: str) -> None:
+    for message in messages[:SHOWN_WARNINGS]:
+        _warn(message)
+    if len(messages) > SHOWN_WARNINGS:
+        _warn(f"... and {len(messages) - SHOWN_WARNINGS} more {kind}")
+
+
 def _report_matching(match, allow_unmatched: bool, allow_unlabeled: bool) -> None:
-    for annotation in match.unmatched:
-        _warn(f"{annotation.where}: no sentence of "
-              f"{annotation.article_id} reads {annotation.text[:70]!r}")
-    for article_id, text in match.unlabeled:
-        _warn(f"{article_id}: no annotation for sentence {text[:70]!r}")
+    _warn_some([f"{a.where}: no sentence of {a.article_id} reads {a.text[:70]!r}" for a in match.unmatched],
+               "annotations that match no sentence")
+    _warn_some([f"{article_id}: no annotation for sentence {text[:70]!r}" for article_id, text in match.unlabeled],
+               "sentences without an annotation")
     problems = []
     if match.unmatched and not allow_unmatched:
         problems.append(f"{len(match.unmatched)} annotations match no sentence (fix their text, "
