@@ -10,7 +10,9 @@ from train.core.overrides import check_overrides
 
 
 @pytest.mark.parametrize("override, message", [
-    ("nosuchkey=1", r"^bad override \(Could not override 'nosuchkey'\.\); check the key and value with: python -m train --cfg job"),
+    ("nosuchkey=1", r"^bad override \(Could not override 'nosuchkey'\.; no such key\); check the key and value with: "
+                    r"python -m train --cfg job"),
+    ("seed=1,2", r"^bad override \(Ambiguous value for argument 'seed=1,2'; to sweep over it, add -m\)"),
     ("trainer.max_length=${oops}", r"^bad override \(Interpolation key 'oops' not found\)"),
     ("model=bert", r"^model=bert: no such model config; use one of: indobert_base, indobert_lite, local, mini"),
     ("run_name=../../etc", r"^run_name=../../etc: must be a plain folder name"),
@@ -35,12 +37,12 @@ def test_dataset_cli_unknown_key_is_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("error: bad override (Could not override 'nosuchkey'.); ")
+    assert result.stderr.startswith("error: bad override (Could not override 'nosuchkey'.; no such key); ")
     assert not any(tmp_path.iterdir())
 
 
 def test_a_multirun_typo_is_one_line():
-    with pytest.raises(KalimatError, match=r"^bad override \(Could not override 'trainer.learning_rat'\.\)"):
+    with pytest.raises(KalimatError, match=r"^bad override \(Could not override 'trainer.learning_rat'\.; no such key\)"):
         check_overrides("train", ["-m", "model=mini", "seed=1,2", "trainer.learning_rat=1e-3"])
 
 

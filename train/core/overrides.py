@@ -21,6 +21,9 @@ from .errors import KalimatError
 # A run's name becomes a folder name under runs/ and models/: nothing that leaves them.
 RUN_NAME = re.compile(r"[\w][\w.\- ]*")
 
+# What Hydra says after its first line, where that names the cause or the fix.
+HYDRA_HINTS = (("is not in struct", "no such key"), ("--multirun", "to sweep over it, add -m"))
+
 
 def check_group_choices(overrides: list[str]) -> None:
     """Name an unknown config group option (``model=bert``) with the options there are."""
@@ -62,8 +65,11 @@ def check_overrides(config_name: str, argv: list[str]) -> None:
         OmegaConf.to_container(OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"]), resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
         first_line = str(err).strip().splitlines()[0]
+        told = f"{err}\n{err.__cause__ or ''}"  # Hydra keeps OmegaConf's own message as the cause
+        hints = [hint for phrase, hint in HYDRA_HINTS if phrase in told]
         raise KalimatError(
-            f"bad override ({first_line}); check the key and value with: python -m {_module(config_name)} --cfg job"
+            f"bad override ({'; '.join([first_line, *hints])}); check the key and value with: "
+            f"python -m {_module(config_name)} --cfg job"
         ) from None
     if multirun:
         check_sweeper_params(cfg)
