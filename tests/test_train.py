@@ -213,14 +213,26 @@ def test_multirun_gives_every_job_its_own_run_and_model(run_train):
     process, runs_dir, models_dir = run_train(
         *TINY_MINI, "trainer.num_train_epochs=1", "seed=1,2", "run_name=sweep", launcher=(sys.executable, "-m", "train", "-m")
     )
-    job_dirs = sorted(p for p in (runs_dir / "multirun").glob("*/*") if p.is_dir())
-    assert [p.name for p in job_dirs] == ["sweep-0", "sweep-1"]
+    (sweep_dir,) = (runs_dir / "multirun").iterdir()
+    job_dirs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+    # run_name is fixed: the sweep's launch time (its folder's name) makes the job names its own
+    assert [p.name for p in job_dirs] == [f"sweep-{sweep_dir.name}-0", f"sweep-{sweep_dir.name}-1"]
     for job_dir in job_dirs:
         report = json.loads((job_dir / "report.json").read_text())
         assert report["run_name"] == job_dir.name
         assert (models_dir / job_dir.name / "model.safetensors").is_file()
     seeds = [json.loads((d / "report.json").read_text())["hyperparameters"]["seed"] for d in job_dirs]
     assert seeds == [1, 2]
+
+
+@pytest.mark.slow
+def test_a_sweep_with_a_fixed_run_name_can_be_run_again(run_train):
+    # As the README's sweep with experiment=quickstart (run_name: quickstart), twice.
+    sweep = (*TINY_MINI, "trainer.num_train_epochs=1", "seed=1", "run_name=again")
+    run_train(*sweep, launcher=(sys.executable, "-m", "train", "-m"))
+    _, runs_dir, models_dir = run_train(*sweep, launcher=(sys.executable, "-m", "train", "-m"))
+    jobs = sorted(p.name for p in (runs_dir / "multirun").glob("*/again-*"))
+    assert len(jobs) == 2 and sorted(p.name for p in models_dir.iterdir()) == jobs
 
 
 def _compose(*overrides):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -143,28 +144,31 @@ def test_a_refused_run_leaves_a_folder_it_did_not_make(run_train, tmp_path):
     assert [p.name for p in run_dir.iterdir()] == ["pretraining.json"]
 
 
-def _ctrl_c(settings, run_name, ready, tmp_path, train_env, processed_dir) -> tuple[int, str, Path]:
-    """Start ``python -m train`` and press Ctrl-C once ``ready(run_dir)`` holds.
+def _ctrl_c(settings, run_name, ready, tmp_path, train_env, processed_dir, multirun=False) -> tuple[int, str, Path]:
+    """Start ``python -m train`` (``-m``: a multirun of one job) and press Ctrl-C once ``ready(run_dir)`` holds.
 
     Returns the exit status, the one ``error:`` line and the run folder.
     """
-    command = [sys.executable, "-m", "train", *settings, f"run_name={run_name}",
+    command = [sys.executable, "-m", "train", *(["-m"] if multirun else []), *settings, f"run_name={run_name}",
                f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}",
                f"paths.processed_dir={processed_dir}"]
     # As from a terminal: a suite started in the background (``make test &``) passes SIGINT on ignored.
     process = subprocess.Popen(command, cwd=tmp_path, env=train_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    run_dir = tmp_path / "runs" / run_name
+    def run_dir():
+        jobs = list((tmp_path / "runs" / "multirun").glob(f"*/{run_name}-*")) if multirun else []
+        return jobs[0] if jobs else tmp_path / "runs" / run_name
+
     deadline = time.monotonic() + 120
-    while not ready(run_dir) and time.monotonic() < deadline:
+    while not ready(run_dir()) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert process.poll() is None, process.communicate()[1][-2000:]
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert "Traceback" not in stderr
     (last,) = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
-    return process.returncode, last, run_dir
+    return process.returncode, last, run_dir()
 
 
 @pytest.mark.slow
@@ -179,6 +183,24 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
     assert last.startswith(f"error: interrupted; the checkpoints in {run_dir / 'checkpoints'} "
                            "are kept, continue with: python -m train ")
     assert last.endswith("run_name=stopped train.resume=true")
+
+
+@pytest.mark.slow
+def test_the_command_printed_at_ctrl_c_continues_a_multirun_job(tmp_path, train_env, processed_dir):
+    # The job's folder is runs/multirun/<time>/<job name>, and its config records the run_name it was given.
+    settings = (*TINY_MINI, "seed=1", "trainer.num_train_epochs=30", "trainer.early_stopping_patience=0")
+    def ready(run_dir):
+        return list((run_dir / "checkpoints" / "final").glob("checkpoint-*/trainer_state.json"))
+
+    returncode, last, run_dir = _ctrl_c(settings, "job", ready, tmp_path, train_env, processed_dir, multirun=True)
+    assert returncode == 130 and run_dir.parent.parent.name == "multirun"
+    python, *command = shlex.split(last.split("continue with: ")[1])
+    assert python == "python" and "run_name=job" in command and f"hydra.run.dir={run_dir}" in command
+    process = subprocess.run([sys.executable, *command], cwd=tmp_path, env=train_env(), capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "final: resuming from" in process.stdout
+    assert json.loads((run_dir / "report.json").read_text())["run_name"] == run_dir.name
+    assert (tmp_path / "models" / run_dir.name / "model.safetensors").is_file()
 
 
 @pytest.mark.slow

@@ -75,8 +75,9 @@ def train_and_export(cfg: DictConfig, folder: RunFolder) -> dict | None:
     run_dir = folder.path
     check_config(cfg)
     state = process_state()
-    # In a multirun Hydra names each job's folder <run_name>-<job number>; that folder
-    # name is the run's name everywhere (report, export), so jobs never collide.
+    # In a multirun each job's folder is named <run_name>[-<sweep time>]-<job number>
+    # (configs/hydra/default.yaml); that folder name is the run's name everywhere (report,
+    # export), so no two jobs, of one sweep or of two, collide.
     run_name = run_dir.name
     model_dir = Path(cfg.paths.models_dir) / run_name
     resume = cfg.train.resume

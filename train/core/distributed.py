@@ -35,4 +35,17 @@ def launch_time() -> str:
     return stamp[0]
 
 
+def sweep_job_name(run_name: str, job_number: int) -> str:
+    """A multirun job's name (its run folder and its export): ``<run_name>-<job number>``, unique per sweep.
+
+    The job's export goes to ``models/<job name>``, outside the sweep's time-stamped folder,
+    so a ``run_name`` fixed by the user or a preset (``experiment=quickstart``) gets the
+    sweep's launch time too: otherwise a second sweep would be refused at its first job
+    (the export is taken), or, running at the same time, would replace the first one's models.
+    """
+    stamp = launch_time()
+    return f"{run_name}-{job_number}" if stamp in run_name else f"{run_name}-{stamp}-{job_number}"
+
+
 OmegaConf.register_new_resolver("launch_time", launch_time, replace=True)
+OmegaConf.register_new_resolver("sweep_job_name", sweep_job_name, replace=True)

@@ -4,6 +4,7 @@ Both start a new run in an emptied folder, save the run's settings there and com
 resume, and end a run that stops early the same way (:class:`RunFolder`).
 """
 
+import shlex
 import shutil
 import sys
 from collections.abc import Callable
@@ -103,14 +104,26 @@ class RunFolder:
         except KeyboardInterrupt:
             print(file=sys.stderr)  # on a line of its own: a progress bar was most likely drawing on the current one
             if self.resumable(self.path):
-                overrides = " ".join(o for o in HydraConfig.get().overrides.task
-                                     if not o.startswith(("train.resume", "run_name=")))
                 raise Interrupted(
                     f"interrupted; the checkpoints in {self.path / CHECKPOINTS} are kept, continue with: "
-                    f"python -m {self.command} {overrides} run_name={self.path.name} train.resume=true"
+                    f"{self.resume_command()}"
                 ) from None
             self._discard_unfinished()
             raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+
+    def resume_command(self) -> str:
+        """The command that continues this run: its overrides, its ``run_name`` and, if need be, its folder.
+
+        ``run_name`` is the one its ``config.yaml`` records (written before any checkpoint), which
+        the resumed run must match. A multirun job's folder (``runs/multirun/<time>/<job name>``)
+        is not where ``run_name`` alone leads, so the command names it with ``hydra.run.dir``.
+        """
+        saved = OmegaConf.load(self.path / CONFIG_FILE)
+        overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith(("train.resume", "run_name="))]
+        overrides.append(f"run_name={saved.run_name}")
+        if self.path.absolute() != Path(saved.paths.runs_dir, saved.run_name).absolute():
+            overrides.append(f"hydra.run.dir={self.path}")
+        return shlex.join(["python", "-m", self.command, *overrides, "train.resume=true"])
 
     def _discard_unfinished(self) -> None:
         if (self.owned and process_state().is_main_process and self.path.is_dir() and not self.resumable(self.path)
