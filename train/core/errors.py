@@ -2,7 +2,9 @@
 
 Entry points wrap their ``main`` with :func:`exit_on_error`, so a :class:`KalimatError`
 raised anywhere below becomes ``error: <message>`` on standard error and exit status 2,
-instead of a traceback. Anything else is a bug and keeps its traceback.
+instead of a traceback. Anything else is a bug and keeps its traceback. The wrapper also
+makes sure Ctrl-C reaches the entry point even when it lands in a finalizer (see
+:func:`_redeliver_ctrl_c`), where Python would drop it.
 """
 
 import functools
