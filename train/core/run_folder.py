@@ -70,11 +70,10 @@ class RunFolder:
 
     On a refusal, a failure or Ctrl-C a folder with nothing to resume or read is removed, since
     left behind it would look like a run to ``kalimat-compare`` and block its ``run_name``; but
-    only if this run made it, or emptied
-    it to start afresh (:meth:`start`), and it holds no complete checkpoint and no finished
-    run's ``result_file``: a folder the run found holding someone else's files (a finished or
-    interrupted run it refused to replace, another command's run of the same name) is never
-    touched. Ctrl-C becomes one line saying what was kept and the command that continues the
+    only if this run made it, or emptied it to start afresh (:meth:`start`), and it holds no
+    complete checkpoint and no finished run's ``result_file``: a folder the run found holding
+    someone else's files (a finished or interrupted run it refused to replace, another
+    command's run of the same name) is never touched. Ctrl-C becomes one line saying what was kept and the command that continues the
     run, not a traceback.
     """
 

@@ -249,7 +249,7 @@ class JsonlWriter:
         for record in result.records:
             self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def close(self) -> None:
+    def finish(self) -> None:
         pass
 
     @staticmethod
@@ -265,14 +265,18 @@ class CsvWriter:
         self.writer = csv.writer(handle, lineterminator="\n")
         self.header = header
 
-    def close(self) -> None:
+    def _write_header(self) -> None:
         if self.header:
             self.writer.writerow(CSV_COLUMNS)
             self.header = False
 
+    def finish(self) -> None:
+        """At the end of the run: the header alone when no article had a sentence."""
+        self._write_header()
+
     def write(self, result: ArticleResult) -> None:
         if result.records:
-            self.close()
+            self._write_header()
         for r in result.records:
             self.writer.writerow([r["article_id"], r["sentence_index"], r["text"], r["label"], r["score"],
                                   *(r["probs"][label] for label in LABELS)])
@@ -586,7 +590,7 @@ def _write_results(results: Iterable[ArticleResult], args, resume_length: int, s
             summary.add(result)
         if not summary.articles:  # standard input, which was not read before the run
             raise nothing_to_label(args.inputs, summary.skipped)
-        writer.close()
+        writer.finish()
         if page:
             page.close(summary.counts)
     if args.target is not None:
