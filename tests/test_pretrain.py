@@ -21,18 +21,21 @@ TINY = ("model.hidden_size=32", "model.num_hidden_layers=1", "model.num_attentio
         "model.intermediate_size=64", "model.vocab_size=500")
 
 
-def test_packing_fills_sequences_with_whole_sentences_article_by_article():
+def test_packing_lays_sentences_end_to_end_in_full_sequences():
     sentences = list(seed_sentences())
     tokenizer = train_wordpiece(sentences, vocab_size=500, min_frequency=1, max_length=128)
     articles = [sentences[:20], sentences[20:30]]
     blocks = pack(articles, tokenizer, max_length=128)
-    assert all(len(b) <= 128 and b[0] == tokenizer.cls_token_id and b[-1] == tokenizer.sep_token_id for b in blocks)
-    inner = [token for b in blocks for token in b[1:-1] if token != tokenizer.sep_token_id]
-    expected = [t for article in articles for t in sum(tokenizer(article, add_special_tokens=False)["input_ids"], [])]
-    assert inner == expected  # every token once, in order (no sentence of these is cut)
-    first_of_second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
-    assert any(b[1:1 + len(first_of_second)] == first_of_second for b in blocks)  # an article starts a sequence
-    assert len(blocks) <= 30 / 2 and sum(len(b) for b in blocks) / (128 * len(blocks)) > 0.7  # packed, not padded
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    assert all(b[0] == cls and b[-1] == sep for b in blocks)
+    assert [len(b) for b in blocks[:-1]] == [128] * (len(blocks) - 1) and len(blocks[-1]) <= 128  # no padding
+    stream = [token for b in blocks for token in b[1:-1]]
+    words = [t for article in articles for t in sum(tokenizer(article, add_special_tokens=False)["input_ids"], [])]
+    assert [t for t in stream if t != sep] == words  # every token once, in order
+    assert stream.count(sep) == 29 + 1  # one [SEP] between sentences, one more between the two articles
+    second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
+    boundary = next(i for i in range(len(stream)) if stream[i:i + 2] == [sep, sep])
+    assert stream[boundary + 2:boundary + 2 + len(second)] == second
 
 
 @pytest.mark.parametrize("bf16, expected", [(True, torch.bfloat16), (False, torch.float32)])
