@@ -1,6 +1,7 @@
 """Every config composes, and the presets and sweeps run: the lightning-hydra-template's config tests."""
 
 import json
+import subprocess
 import sys
 
 import pytest
@@ -53,6 +54,22 @@ def test_a_group_option_sets_only_its_own_group():
     for group in ("data", "model", "trainer", "cleaning", "paths", "hydra"):
         for file in (CONFIG_DIR / group).glob("*.yaml"):
             assert "@package _global_" not in file.read_text(), file
+
+
+@pytest.mark.parametrize("command, groups", [
+    ("train", {p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "hydra"}),
+    ("train.pretrain", {"cleaning", "model", "paths"}),
+    ("train.dataset", {"cleaning", "data", "paths"}),
+])
+def test_help_lists_the_groups_each_command_takes_with_their_options(command, groups):
+    result = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"python -m {command} ")
+    listed = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
+    lines = [line.split(": ") for line in listed.splitlines() if ": " in line]
+    assert {group for group, _ in lines} == groups
+    for group, options in lines:
+        assert options.split(", ") == sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
 @pytest.mark.slow

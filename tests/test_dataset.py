@@ -327,6 +327,21 @@ def test_cli_reports_one_line_error_and_exit_2(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_sweep_builds_each_dataset_and_writes_nothing_into_the_current_folder(tmp_path):
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "train.dataset", "-m", "data=seeds", "data.name=a,b",
+         f"paths.processed_dir={tmp_path / 'processed'}", f"paths.runs_dir={tmp_path / 'runs'}"],
+        cwd=workdir, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == ["a", "b"]
+    assert not any(workdir.iterdir())  # Hydra's multirun/ folder went here before
+    (sweep,) = (tmp_path / "runs" / "multirun").iterdir()
+    assert [p.name for p in sweep.iterdir()] == ["multirun.yaml"]
+
+
 def test_a_dataset_built_with_another_label_order_is_refused(tmp_path):
     out = build_dataset(dataset_cfg(tmp_path))
     metadata = json.loads((out / "metadata.json").read_text())

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from inference_fixtures import SEEDS, model_dir  # noqa: F401 (model_dir is a fixture)
+from launcher import accelerate_launch
 from other_user import needs_permissions, run_restricted
 from transformers import AutoTokenizer
 
@@ -528,14 +529,11 @@ def test_accelerate_launch_merges_shards_in_order(model_dir, tmp_path, jsonl):
     single = tmp_path / "single.jsonl"
     main(["--output", str(single), *options])
     merged = tmp_path / "merged.jsonl"
-    # --multi_gpu starts one process per rank through torchrun; without GPUs they share the
-    # work over gloo. (accelerate's --cpu --num_processes 2 would start a single process.)
     launched = subprocess.run(
-        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-         str(ROOT / "scripts" / "predict.py"), "--output", str(merged), *options],
-        check=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
+        [*accelerate_launch(), str(ROOT / "scripts" / "predict.py"), "--output", str(merged), *options],
+        timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
     )
+    assert launched.returncode == 0, launched.stderr[-3000:]
     (summary,) = [line for line in launched.stderr.splitlines() if line.startswith("summary:")]
     assert "2 processes; model " in summary
     expected, got = records(single.read_text()), records(merged.read_text())

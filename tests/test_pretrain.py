@@ -21,16 +21,33 @@ TINY = ("model.hidden_size=32", "model.num_hidden_layers=1", "model.num_attentio
         "model.intermediate_size=64", "model.vocab_size=500")
 
 
-def test_packing_lays_sentences_end_to_end_in_full_sequences():
+@pytest.fixture(scope="module")
+def two_articles():
     sentences = list(seed_sentences())
     tokenizer = train_wordpiece(sentences, vocab_size=500, min_frequency=1, max_length=128)
     articles = [sentences[:20], sentences[20:30]]
-    blocks = pack(articles, tokenizer, max_length=128)
+    words = [t for article in articles for t in sum(tokenizer(article, add_special_tokens=False)["input_ids"], [])]
+    return articles, tokenizer, words
+
+
+def test_packing_by_article_fills_sequences_with_whole_sentences(two_articles):
+    articles, tokenizer, words = two_articles
+    blocks = pack(articles, tokenizer, max_length=128, packing="articles")
+    assert all(len(b) <= 128 and b[0] == tokenizer.cls_token_id and b[-1] == tokenizer.sep_token_id for b in blocks)
+    inner = [token for b in blocks for token in b[1:-1] if token != tokenizer.sep_token_id]
+    assert inner == words  # every token once, in order (no sentence of these is cut)
+    first_of_second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
+    assert any(b[1:1 + len(first_of_second)] == first_of_second for b in blocks)  # an article starts a sequence
+    assert len(blocks) <= 30 / 2 and sum(len(b) for b in blocks) / (128 * len(blocks)) > 0.7  # packed, not padded
+
+
+def test_full_packing_lays_sentences_end_to_end_in_full_sequences(two_articles):
+    articles, tokenizer, words = two_articles
+    blocks = pack(articles, tokenizer, max_length=128, packing="full")
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     assert all(b[0] == cls and b[-1] == sep for b in blocks)
     assert [len(b) for b in blocks[:-1]] == [128] * (len(blocks) - 1) and len(blocks[-1]) <= 128  # no padding
     stream = [token for b in blocks for token in b[1:-1]]
-    words = [t for article in articles for t in sum(tokenizer(article, add_special_tokens=False)["input_ids"], [])]
     assert [t for t in stream if t != sep] == words  # every token once, in order
     assert stream.count(sep) == 29 + 1  # one [SEP] between sentences, one more between the two articles
     second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
@@ -57,7 +74,7 @@ def test_the_masked_tokens_loss_runs_the_encoder_at_the_training_precision(tmp_p
 @pytest.mark.slow
 def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, run_train):
     command = [sys.executable, "-m", "train.pretrain", *TINY, "trainer.max_steps=3", "trainer.logging_steps=1",
-               "trainer.per_device_train_batch_size=8", "corpus.held_out=0.2", "run_name=pt",
+               "trainer.per_device_train_batch_size=8", "corpus.held_out=0.2", "corpus.packing=full", "run_name=pt",
                f"corpus.sources=[{ROOT / 'seeds'}]",  # five articles: four train, one measures perplexity
                f"paths.runs_dir={tmp_path / 'runs'}", f"paths.models_dir={tmp_path / 'models'}"]
     process = subprocess.run(command, cwd=tmp_path, env=train_env(), capture_output=True, text=True, timeout=300)
@@ -68,7 +85,7 @@ def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, 
     assert summary["steps"] == 3 and summary["tokens_seen"] > 0
     assert math.isfinite(summary["held_out_perplexity"]) and summary["held_out_perplexity"] > 1
     assert summary["corpus"]["articles"] == 4 and summary["corpus"]["held_out_articles"] == 1
-    assert summary["corpus"]["hash"] in (export / "README.md").read_text()
+    assert summary["corpus"]["hash"] in (export / "README.md").read_text() and summary["corpus"]["packing"] == "full"
     assert list((tmp_path / "runs" / "pt" / "tensorboard").glob("events.out.tfevents.*"))
     assert not (tmp_path / "runs" / "pt" / "checkpoints" / "runs").exists()  # the held-out evaluation's log too
 
@@ -98,6 +115,7 @@ def _pretrain(tmp_path, *overrides, env, **popen):
     ((*TINY, "corpus.held_out=2"),
      "error: corpus.held_out=2: expected a fraction of the articles in (0, 1), e.g. 0.05"),
     ((*TINY, "trainer.precision=fp16"), "error: trainer.precision=fp16"),
+    ((*TINY, "corpus.packing=mixed"), "error: corpus.packing=mixed: expected articles or full"),
 ])
 def test_a_bad_setting_is_one_line_and_leaves_no_run_folder(tmp_path, train_env, overrides, message):
     shutil.copytree(ROOT / "seeds", tmp_path / "corpus")

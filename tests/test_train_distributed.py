@@ -1,23 +1,15 @@
 """Several processes through ``accelerate launch``: one coherent run, written once."""
 
 import json
-import shutil
-import sys
-from pathlib import Path
 
 import pytest
+from launcher import accelerate_launch
 from tiny_models import TINY_MINI
-
-ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent))
 
 
 @pytest.mark.slow
 def test_two_cpu_processes_write_one_report_and_one_export(run_train, processed_dir):
-    # --multi_gpu starts one process per rank through torchrun; without GPUs they train together over gloo.
-    launcher = (
-        ACCELERATE, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "train",
-    )
+    launcher = (*accelerate_launch(), "-m", "train")
     # No run_name: both processes must agree on the default, time-stamped one.
     process, runs_dir, models_dir = run_train(*TINY_MINI, "cv.folds=3", launcher=launcher)
 

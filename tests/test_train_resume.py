@@ -15,6 +15,7 @@ import pytest
 from tiny_models import TINY_MINI
 
 from train.core.locking import FileLock
+from train.core.paths import ROOT
 
 SETTINGS = (
     *TINY_MINI,
@@ -270,6 +271,23 @@ def test_a_second_run_with_the_same_run_name_is_refused(run_train, tmp_path):
         "wait for it to finish, or choose another run_name"
     ]
     assert sorted(p.name for p in runs_dir.iterdir()) == []  # nothing written, not even Hydra's files
+
+
+# Short runs, so that a job that is not refused fails the test quickly.
+@pytest.mark.parametrize("command, settings", [
+    ("train", (*TINY_MINI, "trainer.num_train_epochs=1")),
+    ("train.pretrain", ("trainer.max_steps=1", f"corpus.sources=[{ROOT / 'seeds'}]")),
+])
+def test_a_sweep_job_whose_folder_is_in_use_is_refused(run_train, tmp_path, command, settings):
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    lock = sweep_dir / ".busy.lock"
+    with FileLock(lock):  # as if another job were writing into the folder this job is given
+        process, _, _ = run_train(*settings, "run_name=busy", f"hydra.sweep.dir={sweep_dir}",
+                                  "hydra.sweep.subdir=busy", launcher=(sys.executable, "-m", command, "-m"), check=False)
+    assert process.returncode != 0
+    assert f"error: run_name=busy: another run (process {os.getpid()}) is using {sweep_dir / 'busy'}" in process.stderr
+    assert not any((sweep_dir / "busy").iterdir())
 
 
 @pytest.mark.slow

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import hydra
 from accelerate import PartialState
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .core import paths
@@ -29,7 +28,6 @@ from .core.atomic import atomic_dir, write_json
 from .core.distributed import process_state
 from .core.errors import KalimatError, exit_on_error
 from .core.labels import LABELS
-from .core.locking import lock_run_dir
 from .core.overrides import check_overrides
 from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
 from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
@@ -56,10 +54,7 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float | None:
     """Train, evaluate and export; return ``optimized_metric`` of the report for a sweeper to maximise."""
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    if process_state().is_main_process:
-        lock_run_dir(run_dir)  # held already in a single run (RunFolderLock); a multirun job locks here
-    folder = RunFolder(run_dir, "train", has_checkpoint, REPORT_FILE)
+    folder = RunFolder("train", has_checkpoint, REPORT_FILE)
     with folder.stopping_cleanly():
         report = train_and_export(cfg, folder)
     if report is None:  # not the main process of a multi-process launch

@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from .core import paths
@@ -27,7 +26,7 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float:
     """Pretrain and export; return the held-out perplexity (a sweeper minimises it)."""
-    folder = RunFolder(Path(HydraConfig.get().runtime.output_dir), "train.pretrain", _has_checkpoint, SUMMARY_FILE)
+    folder = RunFolder("train.pretrain", _has_checkpoint, SUMMARY_FILE)
     with folder.stopping_cleanly():
         check_config(cfg)
         return pretrain(cfg, folder)["held_out_perplexity"]
@@ -47,6 +46,7 @@ PRETRAIN_SETTINGS = {
     "corpus.held_out": (lambda v: 0 < v < 1, "a fraction of the articles in (0, 1), e.g. 0.05"),
     "corpus.mlm_probability": (lambda v: 0 < v < 1, "a fraction of the tokens in (0, 1), e.g. 0.15"),
     "corpus.on_bad_file": (lambda v: v in ("fail", "skip"), "fail or skip"),
+    "corpus.packing": (lambda v: v in ("articles", "full"), "articles or full"),
 }
 
 

@@ -109,8 +109,8 @@ class RunFolderLock(Callback):
 
     ``on_run_start`` runs before Hydra creates ``hydra.run.dir`` and writes its own files
     there. Only the main process of an ``accelerate launch`` (``RANK`` 0) locks: the others
-    are the same run. A multirun job's folder is new (time-stamped) and is locked by the
-    training code itself.
+    are the same run. A multirun job's folder is new (time-stamped) and is locked when the
+    job starts (:class:`train.core.run_folder.RunFolder`).
     """
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:

@@ -15,4 +15,14 @@ CONFIG_DIR = ROOT / "configs"
 # All 1,445 IndoSum articles, with IndoSum's own sentence segmentation (data/README.md).
 INDOSUM = ROOT / "data" / "corpus" / "indosum.jsonl.gz"
 
+
+
+def config_groups(*, _root_) -> str:
+    """``group: option, option`` for each config group the composed config uses (``--help``)."""
+    groups = [group for group in _root_.hydra.runtime.choices if group.split("/")[0] != "hydra"]
+    return "\n".join(f"{group}: {', '.join(sorted(p.stem for p in (CONFIG_DIR / group).glob('*.yaml')))}"
+                     for group in sorted(groups))
+
+
 OmegaConf.register_new_resolver("kalimat_root", lambda: str(ROOT), replace=True)
+OmegaConf.register_new_resolver("config_groups", config_groups, replace=True)

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from .atomic import empty_dir, write_text
 from .distributed import process_state
 from .errors import Interrupted, KalimatError
+from .locking import lock_run_dir
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINTS = "checkpoints"
@@ -77,10 +78,19 @@ class RunFolder:
     run, not a traceback.
     """
 
-    def __init__(self, path: Path, command: str, resumable: Callable[[Path], bool], result_file: str):
-        self.path, self.command, self.resumable, self.result_file = path, command, resumable, result_file
+    def __init__(self, command: str, resumable: Callable[[Path], bool], result_file: str):
+        """The Hydra job's output folder, locked by the main process for as long as it runs.
+
+        A single run holds the lock already (``RunFolderLock`` takes it before Hydra makes
+        the folder); a multirun job's folder, new and time-stamped, is locked here.
+        """
+        self.path = Path(HydraConfig.get().runtime.output_dir)
+        self.command, self.resumable, self.result_file = command, resumable, result_file
+        if process_state().is_main_process:
+            lock_run_dir(self.path)
         # Hydra makes the folder before the run starts; its log file is all it may hold by then.
-        self.owned = not path.is_dir() or {p.name for p in path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
+        self.owned = not self.path.is_dir() or {
+            p.name for p in self.path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
 
     def start(self, cfg: DictConfig, resume: bool) -> None:
         """Once the run is accepted: empty the folder (unless resuming) and save the run's settings in it.
