@@ -87,6 +87,7 @@ def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, 
     assert summary["corpus"]["articles"] == 4 and summary["corpus"]["held_out_articles"] == 1
     assert summary["corpus"]["hash"] in (export / "README.md").read_text() and summary["corpus"]["packing"] == "full"
     assert list((tmp_path / "runs" / "pt" / "tensorboard").glob("events.out.tfevents.*"))
+    assert (tmp_path / "runs" / "pt" / ".command").read_text() == "train.pretrain\n"  # python -m train leaves it alone
     assert not (tmp_path / "runs" / "pt" / "checkpoints" / "runs").exists()  # the held-out evaluation's log too
 
     _, runs_dir, _ = run_train("data=seeds", "model=local", f"model.name_or_path={export}",

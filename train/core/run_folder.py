@@ -21,6 +21,9 @@ from .locking import lock_run_dir
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINTS = "checkpoints"
+# Which command made the folder: the two lay out their checkpoints differently, so neither
+# can tell the other's interrupted run from an empty folder.
+COMMAND_FILE = ".command"
 
 
 def save_run_config(cfg: DictConfig, run_dir: Path) -> None:
@@ -88,6 +91,10 @@ class RunFolder:
         self.command, self.resumable, self.result_file = command, resumable, result_file
         if process_state().is_main_process:
             lock_run_dir(self.path)
+        made_by = self.path / COMMAND_FILE
+        if made_by.is_file() and made_by.read_text().strip() != command:
+            raise KalimatError(f"run_name={self.path.name}: {self.path} holds a python -m {made_by.read_text().strip()} "
+                               "run, which this command would delete; choose another run_name")
         # Hydra makes the folder before the run starts; its log file is all it may hold by then.
         self.owned = not self.path.is_dir() or {
             p.name for p in self.path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
@@ -101,6 +108,7 @@ class RunFolder:
         if not resume:
             empty_dir(self.path)
             self.owned = True
+        write_text(self.path / COMMAND_FILE, f"{self.command}\n")
         save_run_config(cfg, self.path)
 
     @contextmanager
