@@ -23,6 +23,12 @@ def test_bad_overrides_are_named(override, message):
         check_overrides("train", ["model=mini", override])
 
 
+def test_two_hydra_modes_are_one_line():
+    with pytest.raises(KalimatError, match=r"^--cfg and -m cannot be combined; use one of them"):
+        check_overrides("train", ["-m", "--cfg", "job", "model=mini", "seed=1,2"])
+    check_overrides("train", ["--cfg", "job", "model=mini"])  # one mode: Hydra's business
+
+
 def test_good_overrides_and_sweeps_pass():
     check_overrides("train", ["experiment=quickstart", "seed=3", "run_name=my run-1.b"])
     check_overrides("train", ["-m", "seed=1,2,3"])  # sweeps are expanded by Hydra itself

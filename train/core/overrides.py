@@ -19,6 +19,9 @@ from . import distributed, paths  # noqa: F401 (both register resolvers the conf
 from .errors import KalimatError
 from .settings import FOLDER_NAME
 
+# Hydra's modes, of which a command line may name one.
+HYDRA_MODES = {"-m": "-m", "--multirun": "-m", "-c": "--cfg", "--cfg": "--cfg", "-i": "--info", "--info": "--info",
+               "-r": "--run", "--run": "--run", "-sc": "--shell-completion", "--shell-completion": "--shell-completion"}
 # What Hydra says after its first line, where that names the cause or the fix.
 HYDRA_HINTS = (("is not in struct", "no such key"), ("--multirun", "to sweep over it, add -m"))
 
@@ -46,6 +49,10 @@ def check_overrides(config_name: str, argv: list[str]) -> None:
     which expands them; the others are checked as in a single run, and so is the sweep's
     search space (:func:`check_sweeper_params`), before the sweep makes its folder.
     """
+    modes = sorted({HYDRA_MODES[arg] for arg in argv if arg in HYDRA_MODES})
+    if len(modes) > 1:  # Hydra's answer is a traceback
+        raise KalimatError(f"{' and '.join(modes)} cannot be combined; use one of them "
+                           "(the config of one job of a sweep: drop -m and give one value of each swept key)")
     overrides = [arg for arg in argv if not arg.startswith("-")]
     check_group_choices(overrides)
     flags = {arg for arg in argv if arg.startswith("-")}
