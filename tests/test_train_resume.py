@@ -290,21 +290,22 @@ def test_a_sweep_job_whose_folder_is_in_use_is_refused(run_train, tmp_path, comm
     assert not any((sweep_dir / "busy").iterdir())
 
 
-@pytest.mark.parametrize("command, other, settings", [
-    ("train", "train.pretrain", (*TINY_MINI, "trainer.num_train_epochs=1")),
-    ("train.pretrain", "train", ("trainer.max_steps=1", f"corpus.sources=[{ROOT / 'seeds'}]")),
+@pytest.mark.parametrize("command, other, section, settings", [
+    ("train", "train.pretrain", "corpus", (*TINY_MINI, "trainer.num_train_epochs=1")),
+    ("train.pretrain", "train", "data", ("trainer.max_steps=1", f"corpus.sources=[{ROOT / 'seeds'}]")),
 ])
-def test_a_run_name_holding_the_other_commands_run_is_refused(run_train, tmp_path, command, other, settings):
-    # The other command's interrupted run: its checkpoints are laid out where this command does not look.
+def test_a_run_name_holding_the_other_commands_run_is_refused(run_train, tmp_path, command, other, section, settings):
+    # The other command's interrupted run: its checkpoints are laid out where this command
+    # does not look; its saved config has the section only that command's config has.
     run_dir = tmp_path / "runs" / "shared"
     (run_dir / "checkpoints" / "checkpoint-1").mkdir(parents=True)
-    (run_dir / ".command").write_text(f"{other}\n")
+    (run_dir / "config.yaml").write_text(f"seed: 1\n{section}:\n  held_out: 0.05\n")
     process, _, _ = run_train(*settings, "run_name=shared", launcher=(sys.executable, "-m", command), check=False)
     assert process.returncode == 2
     assert process.stderr.strip().splitlines() == [
         f"error: run_name=shared: {run_dir} holds a python -m {other} run, which this command would delete; "
         "choose another run_name"]
-    assert sorted(p.name for p in run_dir.rglob("*")) == [".command", "checkpoint-1", "checkpoints"]
+    assert sorted(p.name for p in run_dir.rglob("*")) == ["checkpoint-1", "checkpoints", "config.yaml"]
 
 
 @pytest.mark.slow

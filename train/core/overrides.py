@@ -37,9 +37,9 @@ def check_group_choices(overrides: list[str]) -> None:
             continue  # sweep functions such as choice(...) are left to Hydra
         for value in values.split(","):
             if value != "null" and not (paths.CONFIG_DIR / key / f"{value}.yaml").is_file():
-                options = sorted(p.stem for p in (paths.CONFIG_DIR / key).glob("*.yaml"))
                 hint = ", or model.name_or_path=<Hub id or folder> for any other model" if key == "model" else ""
-                raise KalimatError(f"{key}={value}: no such {key} config; use one of: {', '.join(options)}{hint}")
+                raise KalimatError(f"{key}={value}: no such {key} config; "
+                                   f"use one of: {', '.join(paths.group_options(key))}{hint}")
 
 
 def check_overrides(config_name: str, argv: list[str]) -> None:

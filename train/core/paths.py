@@ -17,11 +17,15 @@ INDOSUM = ROOT / "data" / "corpus" / "indosum.jsonl.gz"
 
 
 
+def group_options(group: str) -> list[str]:
+    """The options of a config group (``model`` -> ``indobert_base``, ..., ``mini``), as ``--help`` and errors list them."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
 def config_groups(*, _root_) -> str:
     """``group: option, option`` for each config group the composed config uses (``--help``)."""
     groups = [group for group in _root_.hydra.runtime.choices if group.split("/")[0] != "hydra"]
-    return "\n".join(f"{group}: {', '.join(sorted(p.stem for p in (CONFIG_DIR / group).glob('*.yaml')))}"
-                     for group in sorted(groups))
+    return "\n".join(f"{group}: {', '.join(group_options(group))}" for group in sorted(groups))
 
 
 OmegaConf.register_new_resolver("kalimat_root", lambda: str(ROOT), replace=True)

@@ -21,9 +21,10 @@ from .locking import lock_run_dir
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINTS = "checkpoints"
-# Which command made the folder: the two lay out their checkpoints differently, so neither
-# can tell the other's interrupted run from an empty folder.
-COMMAND_FILE = ".command"
+# The section only each command's config has: the saved config.yaml tells which command made
+# a run folder. The two lay out their checkpoints differently, so neither could tell the
+# other's interrupted run from an empty folder.
+COMMAND_SECTIONS = {"train": "data", "train.pretrain": "corpus"}
 
 
 def save_run_config(cfg: DictConfig, run_dir: Path) -> None:
@@ -55,11 +56,15 @@ def check_resumable(run_dir: Path, cfg: DictConfig, resumable: bool, what: str) 
 
 
 def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """The dotted keys whose values differ (``train.*``, how the run is driven, aside)."""
+    """The dotted keys whose values differ.
+
+    ``train.*`` (how the run is driven) is not compared, nor a setting the interrupted run's
+    config lacks: a later version added it, with the earlier behaviour as its default.
+    """
     changed = []
     for key in sorted(set(old) | set(new)):
         dotted = f"{prefix}{key}"
-        if dotted == "train":
+        if dotted == "train" or key not in old:
             continue
         a, b = old.get(key), new.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
@@ -91,10 +96,10 @@ class RunFolder:
         self.command, self.resumable, self.result_file = command, resumable, result_file
         if process_state().is_main_process:
             lock_run_dir(self.path)
-        made_by = self.path / COMMAND_FILE
-        if made_by.is_file() and made_by.read_text().strip() != command:
-            raise KalimatError(f"run_name={self.path.name}: {self.path} holds a python -m {made_by.read_text().strip()} "
-                               "run, which this command would delete; choose another run_name")
+        other = self._other_command()
+        if other is not None:
+            raise KalimatError(f"run_name={self.path.name}: {self.path} holds a python -m {other} run, "
+                               "which this command would delete; choose another run_name")
         # Hydra makes the folder before the run starts; its log file is all it may hold by then.
         self.owned = not self.path.is_dir() or {
             p.name for p in self.path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
@@ -108,8 +113,17 @@ class RunFolder:
         if not resume:
             empty_dir(self.path)
             self.owned = True
-        write_text(self.path / COMMAND_FILE, f"{self.command}\n")
         save_run_config(cfg, self.path)
+
+    def _other_command(self) -> str | None:
+        """The other command, when the folder's saved config shows that it made the folder."""
+        config_file = self.path / CONFIG_FILE
+        if not config_file.is_file():
+            return None
+        sections = set(OmegaConf.load(config_file))
+        if COMMAND_SECTIONS[self.command] in sections:
+            return None
+        return next((command for command, section in COMMAND_SECTIONS.items() if section in sections), None)
 
     @contextmanager
     def stopping_cleanly(self):

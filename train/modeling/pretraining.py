@@ -102,8 +102,9 @@ def pack(articles: list[list[str]], tokenizer, max_length: int, packing: str = "
       ``[SEP]`` between them; a sentence too long for an empty sequence is cut. About 103
       tokens of 128 on IndoSum; the offline recipe's pretraining fine-tuned better this way.
     * ``full``: every sentence laid end to end, ``[SEP]`` between sentences and two between
-      articles, cut into sequences of exactly ``max_length`` as Hugging Face's ``run_mlm``
-      does: no padding, and a sentence that crosses a cut continues in the next sequence.
+      articles, cut into sequences of ``max_length`` as Hugging Face's ``run_mlm`` does: no
+      padding but in the last, shorter sequence (kept: a small held-out share may have no
+      other), and a sentence that crosses a cut continues in the next sequence.
     """
     sep = tokenizer.sep_token_id
     room = max_length - 2
