@@ -15,4 +15,5 @@ def accelerate_launch() -> list[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port)]
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "--main_process_port", str(port)]

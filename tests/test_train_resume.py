@@ -283,8 +283,8 @@ def test_a_sweep_job_whose_folder_is_in_use_is_refused(run_train, tmp_path, comm
     sweep_dir.mkdir()
     lock = sweep_dir / ".busy.lock"
     with FileLock(lock):  # as if another job were writing into the folder this job is given
-        process, _, _ = run_train(*settings, "run_name=busy", f"hydra.sweep.dir={sweep_dir}",
-                                  "hydra.sweep.subdir=busy", launcher=(sys.executable, "-m", command, "-m"), check=False)
+        process, _, _ = run_train(*settings, "run_name=busy", f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=busy",
+                                  launcher=(sys.executable, "-m", command, "-m"), check=False)
     assert process.returncode != 0
     assert f"error: run_name=busy: another run (process {os.getpid()}) is using {sweep_dir / 'busy'}" in process.stderr
     assert not any((sweep_dir / "busy").iterdir())

@@ -16,9 +16,8 @@ CONFIG_DIR = ROOT / "configs"
 INDOSUM = ROOT / "data" / "corpus" / "indosum.jsonl.gz"
 
 
-
 def group_options(group: str) -> list[str]:
-    """The options of a config group (``model`` -> ``indobert_base``, ..., ``mini``), as ``--help`` and errors list them."""
+    """The options of a config group (``model``: ``indobert_base``, ..., ``mini``) for ``--help`` and errors."""
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 

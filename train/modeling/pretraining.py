@@ -96,7 +96,7 @@ def corpus_articles(cfg: DictConfig) -> list[list[str]]:
 
 
 def pack(articles: list[list[str]], tokenizer, max_length: int, packing: str = "articles") -> list[list[int]]:
-    """Token ids of the articles' sentences in ``[CLS] ... [SEP]`` sequences of up to ``max_length`` (``corpus.packing``).
+    """The articles' sentences as token ids in ``[CLS] ... [SEP]`` sequences of up to ``max_length``.
 
     * ``articles``: whole sentences, article by article (an article starts a new sequence),
       ``[SEP]`` between them; a sentence too long for an empty sequence is cut. About 103
@@ -247,8 +247,8 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
         "run_name": run_dir.name,
         "model": cfg.model.name_or_path or "mini (from scratch)",
         "corpus": {"sources": [str(s) for s in cfg.corpus.sources], "hash": corpus_hash(list(cfg.corpus.sources)),
-                   "articles": len(train_articles), "held_out_articles": len(held_articles), "packing": cfg.corpus.packing,
-                   "training_tokens": sum(map(len, train_blocks))},
+                   "articles": len(train_articles), "held_out_articles": len(held_articles),
+                   "packing": cfg.corpus.packing, "training_tokens": sum(map(len, train_blocks))},
         "steps": trainer.state.global_step,
         "tokens_seen": round(tokens),
         "final_loss": losses[-1] if losses else output.training_loss,
