@@ -10,6 +10,7 @@ import time
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from tiny_models import seed_sentences
 from transformers import BertConfig, BertForMaskedLM, TrainingArguments
 
@@ -93,6 +94,23 @@ def test_short_pretraining_exports_a_model_that_fine_tunes(tmp_path, train_env, 
                                "trainer.num_train_epochs=1", "run_name=ft")
     report = json.loads((runs_dir / "ft" / "report.json").read_text())
     assert report["model"]["name"] == "local" and report["model"]["name_or_path"] == str(export)
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_its_last_checkpoint_is_exported_without_another_step(tmp_path, train_env):
+    shutil.copytree(ROOT / "seeds", tmp_path / "corpus")
+    settings = (*TINY, "trainer.max_steps=2", "trainer.save_steps=1", "trainer.logging_steps=1", "run_name=pt")
+    env = train_env()
+    assert _pretrain(tmp_path, *settings, env=env).returncode == 0
+    export = tmp_path / "models" / "pt"
+    weights = load_file(export / "model.safetensors")
+    shutil.rmtree(export)  # as if killed between the last checkpoint and the export
+    (tmp_path / "runs" / "pt" / "pretraining.json").unlink()
+    resumed = _pretrain(tmp_path, *settings, "train.resume=true", env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((export / "pretraining.json").read_text())["steps"] == 2  # the Trainer would have taken a third
+    assert load_file(export / "model.safetensors").keys() == weights.keys()
+    assert all(torch.equal(tensor, weights[name]) for name, tensor in load_file(export / "model.safetensors").items())
 
 
 def _pretrain(tmp_path, *overrides, env, **popen):

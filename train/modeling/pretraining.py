@@ -38,6 +38,7 @@ from transformers import (
     BertForMaskedLM,
     DataCollatorForLanguageModeling,
     Trainer,
+    TrainerState,
     TrainingArguments,
     set_seed,
 )
@@ -185,6 +186,18 @@ def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]], check
     return loader.load(AutoModelForMaskedLM, use_safetensors=True), tokenizer
 
 
+def _finished_state(checkpoint: str | None, max_steps: int) -> TrainerState | None:
+    """The state of a checkpoint taken at the last step: a run killed after it, before its export.
+
+    Resumed from it, the Trainer would take one step past ``max_steps``; the checkpoint's
+    weights are measured and exported as they are instead.
+    """
+    if checkpoint is None:
+        return None
+    state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
+    return state if state.global_step >= max_steps else None
+
+
 def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     """Train, measure and export one masked language model; return its summary."""
     set_seed(cfg.seed)
@@ -195,6 +208,9 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     checkpoint = prepare_run_dir(cfg, folder, model_dir)
     train_articles, held_articles = _split_articles(corpus_articles(cfg), cfg.corpus.held_out, cfg.seed)
     model, tokenizer = _model_and_tokenizer(cfg, train_articles, checkpoint)
+    finished = _finished_state(checkpoint, cfg.trainer.max_steps)
+    if finished is not None:
+        model = type(model).from_pretrained(checkpoint, use_safetensors=True)
     max_length = min(cfg.trainer.max_length, model.config.max_position_embeddings)
     train_blocks = pack(train_articles, tokenizer, max_length, cfg.corpus.packing)
     held_blocks = pack(held_articles, tokenizer, max_length, cfg.corpus.packing)
@@ -238,7 +254,10 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
         callbacks=[tensorboard],
     )
     start = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=checkpoint)
+    if finished is None:
+        training_loss = trainer.train(resume_from_checkpoint=checkpoint).training_loss
+    else:
+        trainer.state, training_loss = finished, None
     seconds = time.perf_counter() - start
     held_loss = trainer.evaluate()["eval_loss"]
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
@@ -251,7 +270,7 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
                    "packing": cfg.corpus.packing, "training_tokens": sum(map(len, train_blocks))},
         "steps": trainer.state.global_step,
         "tokens_seen": round(tokens),
-        "final_loss": losses[-1] if losses else output.training_loss,
+        "final_loss": losses[-1] if losses else training_loss,
         "held_out_loss": held_loss,
         "held_out_perplexity": math.exp(held_loss),
         "train_seconds": seconds,
@@ -310,7 +329,7 @@ def model_card(summary: dict, model_dir: Path) -> str:
         Table(["measure", "value"], [
             ["steps", summary["steps"]],
             ["tokens seen", f"{summary['tokens_seen']:,}"],
-            ["final training loss", f"{summary['final_loss']:.3f}"],
+            ["final training loss", "-" if summary["final_loss"] is None else f"{summary['final_loss']:.3f}"],
             ["held-out loss", f"{summary['held_out_loss']:.3f}"],
             ["held-out perplexity", f"{summary['held_out_perplexity']:.1f} ({corpus['held_out_articles']} articles, "
                                     f"packed like the training sequences: {corpus['packing']})"],
