@@ -97,15 +97,21 @@ def check_sweeper_params(cfg: DictConfig) -> None:
         swept_by = f"hparams_search={search}" if search else "the sweeper"
         fix = "add a config that has it"
         if key.startswith("model."):
-            models = [p.stem for p in sorted((paths.CONFIG_DIR / "model").glob("*.yaml"))
-                      if OmegaConf.select(OmegaConf.load(p), key.removeprefix("model."), default=_ABSENT) is not _ABSENT]
-            presets = [p.stem for p in sorted((paths.CONFIG_DIR / "experiment").glob("*.yaml"))
-                       if any({"override /model": m} in OmegaConf.load(p).get("defaults", []) for m in models)]
+            models = [m for m in paths.group_options("model")
+                      if OmegaConf.select(_group_config("model", m), key.removeprefix("model."),
+                                          default=_ABSENT) is not _ABSENT]
+            presets = [e for e in paths.group_options("experiment")
+                       if any({"override /model": m} in _group_config("experiment", e).get("defaults", [])
+                              for m in models)]
             fix = "add " + " or ".join([f"experiment={e}" for e in presets] + [f"model={m}" for m in models])
         raise KalimatError(f"{swept_by} sweeps {key}, which model={cfg.hydra.runtime.choices.model} has not; {fix}")
 
 
 _ABSENT = object()
+
+
+def _group_config(group: str, option: str) -> DictConfig:
+    return OmegaConf.load(paths.CONFIG_DIR / group / f"{option}.yaml")
 
 
 def _module(config_name: str) -> str:
