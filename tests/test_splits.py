@@ -72,3 +72,16 @@ def test_folds_are_balanced_stratified_and_leave_one_article_out_when_few():
     assert sorted(article_folds(articles(3), k=5, seed=5).values()) == [0, 1, 2]
     with pytest.raises(KalimatError, match="^cv.folds=2: .*at least 3 folds; set cv.folds=3"):
         check_folds(2)
+
+
+def test_a_fixed_test_list_is_the_test_set_whatever_else_changes():
+    items = articles(120)
+    fixed = {a.id for a in items[::6]}
+    split = assign_splits(items, 0.15, 0.2, seed=3, fixed_test=fixed | {"not-built"})
+    assert {aid for aid, s in split.items() if s == "test"} == fixed
+    assert 14 <= Counter(split.values())["validation"] <= 22  # about 15% of all the articles
+    grown = assign_splits(items + [GoldArticle("new", "olahraga", ("claim",))],
+                          0.15, 0.2, seed=3, fixed_test=fixed)
+    assert {aid for aid, s in grown.items() if s == "test"} == fixed
+    with pytest.raises(KalimatError, match="test_articles: 0 of the 120"):
+        assign_splits(items, 0.15, 0.2, seed=3, fixed_test={"elsewhere"})

@@ -18,6 +18,17 @@ CASES = {
         "Surat untuk Sdr. Tono dari Bpk. Ahmad, Tn. Ali dan Ny. Siti diterima H. Umar. Selesai.",
         ["Surat untuk Sdr. Tono dari Bpk. Ahmad, Tn. Ali dan Ny. Siti diterima H. Umar.", "Selesai."],
     ),
+    "company forms, ranks and institutions before a name": (
+        "Direktur Utama PT. Pertamina (Persero) Nicke Widyawati hadir. Kapolres AKBP. Budi dan "
+        "Kombes Pol. Yusri dirawat di RS. Siloam di Jalan Jend. Sudirman. Copyright 2008 - 2024 PT. Kompas Cyber Media",
+        ["Direktur Utama PT. Pertamina (Persero) Nicke Widyawati hadir.",
+         "Kapolres AKBP. Budi dan Kombes Pol. Yusri dirawat di RS. Siloam di Jalan Jend. Sudirman.",
+         "Copyright 2008 - 2024 PT. Kompas Cyber Media"],
+    ),
+    "acronyms that end a sentence": (
+        "Chelsea menjuarai Piala FA. Klub itu senang. Ia pindah ke Kedah FA. Andik sudah tes medis.",
+        ["Chelsea menjuarai Piala FA.", "Klub itu senang.", "Ia pindah ke Kedah FA.", "Andik sudah tes medis."],
+    ),
     "dotted abbreviations": (
         "Transfer a.n. Yayasan Mandiri u.p. Bagian Keuangan, yth. Ketua. Terima kasih.",
         ["Transfer a.n. Yayasan Mandiri u.p. Bagian Keuangan, yth. Ketua.", "Terima kasih."],

@@ -143,6 +143,8 @@ def input_fingerprint(cfg: DictConfig) -> str:
     inputs = [*_sources(cfg.data, "sources"), *_sources(cfg.data, "unlabeled_sources")]
     files = [path for path, _ in expand_inputs(inputs) if path is not None]
     files += [Path(path) for path in _sources(cfg.data, "annotations")]
+    if cfg.data.split.test_articles is not None:
+        files.append(Path(cfg.data.split.test_articles))
     files += [Path(__file__).with_name(f"{name}.py") for name in _CODE]
     files.append(Path(labels_module.__file__))  # the label order decides what the stored integers mean
     for file in files:
@@ -276,7 +278,8 @@ def build_records(cfg: DictConfig) -> Built:
         labels = [match.labels.get(sentence_key(article.id, text)) for text in sentences[article.id]]
         if any(labels) and article.outlet not in train_only:
             gold_articles.append(GoldArticle(article.id, article.category, tuple(lab for lab in labels if lab)))
-    split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed)
+    split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed,
+                             _fixed_test(data.split.test_articles))
     records = []
     for article in articles:
         texts = sentences[article.id]
@@ -295,6 +298,18 @@ def build_records(cfg: DictConfig) -> Built:
     teacher = _teacher_labels(records) if data.weak_labeler == "teacher" else None
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
     return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler, teacher)
+
+
+def _fixed_test(path) -> set[str] | None:
+    """The article ids of ``data.split.test_articles`` (one a line, ``#`` starts a comment), or None."""
+    if path is None:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise KalimatError(f"data.split.test_articles={path}: cannot read it ({err}); give a text file of "
+                           "article ids, or null to draw the test articles") from None
+    return {line.split("#")[0].strip() for line in lines} - {""}
 
 
 def _identity(article: Article) -> tuple:

@@ -61,13 +61,15 @@ def _share(articles: list[GoldArticle], fraction: float, seed: int) -> set[str]:
     return {aid for aid, fold in folds.items() if fold == 0}
 
 
-def assign_splits(articles: list[GoldArticle], validation: float, test: float, seed: int) -> dict[str, str]:
+def assign_splits(articles: list[GoldArticle], validation: float, test: float, seed: int,
+                  fixed_test: set[str] | None = None) -> dict[str, str]:
     """Map each gold-labeled article to ``train``, ``validation`` or ``test``.
 
-    The test articles are drawn first, as one stratified fold of about ``test`` of the
-    articles; validation is drawn the same way from the rest, so it holds about
-    ``validation`` of all articles. Each gets at least one article (training stops early on
-    validation and is scored on test) and train keeps at least one.
+    The test articles are ``fixed_test`` when given (a committed list, so the test set stays
+    the same however the corpus grows), else drawn first, as one stratified fold of about
+    ``test`` of the articles. Validation is drawn the same way from the rest, so it holds
+    about ``validation`` of all articles. Each gets at least one article (training stops
+    early on validation and is scored on test) and train keeps at least one.
     """
     _check_fractions(validation, test)
     if len(articles) < 3:
@@ -75,9 +77,17 @@ def assign_splits(articles: list[GoldArticle], validation: float, test: float, s
             f"data.split: {len(articles)} gold-labeled articles are too few for a train, a validation "
             "and a test article; annotate more articles"
         )
-    test_ids = _share(articles, test, seed)
+    if fixed_test is None:
+        test_ids = _share(articles, test, seed)
+        share_of_rest = validation / (1 - test)
+    else:
+        test_ids = {a.id for a in articles} & fixed_test
+        if not test_ids or len(test_ids) >= len(articles) - 1:
+            raise KalimatError(f"data.split.test_articles: {len(test_ids)} of the {len(articles)} gold-labeled "
+                               "articles are listed; list at least one and leave two to train and validate on")
+        share_of_rest = min(validation * len(articles) / (len(articles) - len(test_ids)), 0.5)
     rest = [a for a in articles if a.id not in test_ids]
-    validation_ids = _share(rest, validation / (1 - test), seed)
+    validation_ids = _share(rest, share_of_rest, seed)
     if len(rest) - len(validation_ids) < 1:
         raise KalimatError(f"data.split: no article is left to train on; lower data.split.validation={validation}")
     return {a.id: "test" if a.id in test_ids else "validation" if a.id in validation_ids else "train" for a in articles}

@@ -23,12 +23,24 @@ import re
 
 from .quotes import CLOSING, FAMILIES, ONLY_CLOSING, OPENING
 
-# Never end a sentence: titles, address and reference words. Compared case-sensitively,
-# so that words such as "sen" (cent) or "hal" (matter) still end sentences.
+# Never end a sentence: words that stand before a name, a number or a place, abbreviated
+# with a full stop. Compared case-sensitively, so that words such as "sen" (cent) or "hal"
+# (matter) still end sentences.
 _NO_BREAK = {
-    "Dr", "dr", "Drs", "Dra", "Prof", "Ir", "H", "Hj", "KH", "K.H", "Sdr", "Sdri", "Bpk",
-    "Bp", "Tn", "Ny", "Nn", "Mr", "Mrs", "Ms", "Mt", "St", "Sen", "Rep", "Gen", "Gov",
-    "Kol", "Kapt", "Lt", "Jl", "Jln", "Gg", "No", "Kab", "Kec", "Kel", "Prov", "Yth", "yth",
+    # titles and forms of address
+    "Dr", "dr", "drg", "Drg", "Drs", "Dra", "Prof", "Ir", "H", "Hj", "KH", "K.H", "Ust", "Tgk",
+    "Sdr", "Sdri", "Bpk", "Bp", "Tn", "Ny", "Nn", "Mr", "Mrs", "Ms", "Mt", "St", "Sen", "Rep",
+    "Gov", "Moh", "Muh", "Moch", "Mochd", "Mhd", "Abd",
+    # police and military ranks: "AKBP. Arman", "Brigjen. Pol. Ahmad"
+    "Gen", "Jend", "Kol", "Kapt", "Lt", "AKBP", "AKP", "Kompol", "Kombes", "Kombespol", "Pol",
+    "Brigjen", "Brigjenpol", "Irjen", "Irjenpol", "Komjen", "Iptu", "Ipda", "Aiptu", "Aipda",
+    "Bripka", "Brigpol", "Briptu", "Bripda", "Mayjen", "Letjen", "Letkol", "Lettu", "Letda",
+    "Serma", "Serka", "Sertu", "Serda", "Kopka", "Kopda", "Koptu", "Praka", "Pratu", "Prada",
+    "Pelda", "Peltu", "Laksma", "Laksda", "Laksdya", "Marsma", "Marsda", "Marsdya",
+    # company and institution forms before their name: "PT. Pertamina", "RS. Siloam"
+    "PT", "CV", "UD", "RS", "RSU", "RSUD",
+    # streets, places and references
+    "Jl", "Jln", "Gg", "No", "Kav", "Kab", "Kec", "Kel", "Ds", "Dsn", "Kp", "Prov", "Yth", "yth",
     "Sp", "med", "Rp", "Vol", "vol", "Hlm", "hlm", "Tgl", "tgl", "Telp", "telp", "vs", "Vs",
     "a.n", "u.p", "s.d", "a.l", "d.a", "q.q", "e.g", "i.e",
 }
