@@ -198,3 +198,36 @@ def test_an_interrupted_pretraining_resumes_with_its_own_tokenizer_and_settings(
     replaced = _pretrain(tmp_path, *settings, "train.overwrite=true", "trainer.max_steps=2", env=env)
     assert replaced.returncode == 0, replaced.stderr[-3000:]
     assert json.loads((export / "pretraining.json").read_text())["steps"] == 2
+
+
+@pytest.mark.slow
+def test_a_resumed_pretraining_equals_an_uninterrupted_one(tmp_path, train_env):
+    """The masking collator's random state is kept in the checkpoints: before, a run resumed at
+    step k masked its later batches differently and ended with other weights and perplexity."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted((ROOT / "seeds").glob("*.txt"))[:4]:
+        shutil.copy(path, corpus)
+    settings = (*TINY, "trainer.max_steps=40", "trainer.save_steps=2", "trainer.logging_steps=1")
+    env = train_env()
+    whole = _pretrain(tmp_path, *settings, "run_name=whole", env=env)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+
+    process = _pretrain(tmp_path, *settings, "run_name=cut", env=env, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    checkpoints = tmp_path / "runs" / "cut" / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    assert process.communicate(timeout=60) and process.returncode == 130
+    kept = max(int(p.parent.name.split("-")[1]) for p in checkpoints.glob("checkpoint-*/trainer_state.json"))
+    assert 0 < kept < 40  # stopped midway
+    resumed = _pretrain(tmp_path, *settings, "run_name=cut", "train.resume=true", env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    first, second = (json.loads((tmp_path / "models" / name / "pretraining.json").read_text()) for name in ("whole", "cut"))
+    assert second["held_out_loss"] == first["held_out_loss"] and second["final_loss"] == first["final_loss"]
+    expected = load_file(tmp_path / "models" / "whole" / "model.safetensors")
+    assert all(torch.equal(tensor, expected[name])
+               for name, tensor in load_file(tmp_path / "models" / "cut" / "model.safetensors").items())

@@ -56,6 +56,7 @@ from .model_loader import ModelLoader
 from .training import last_complete_checkpoint
 
 SUMMARY_FILE = "pretraining.json"
+MASKING_STATE = "masking_rng.pt"  # in each checkpoint, beside the Trainer's own random states
 
 
 def ensure_pretrained(cfg: DictConfig) -> None:
@@ -133,14 +134,67 @@ def pack(articles: list[list[str]], tokenizer, max_length: int, packing: str = "
     return [[tokenizer.cls_token_id, *ids, sep] for ids in sequences]
 
 
+class ResumableMasking(DataCollatorForLanguageModeling):
+    """The masking collator, able to resume its random stream where a checkpoint left it.
+
+    It draws its masks from a generator of its own (seeded by ``seed``) that the Trainer's
+    checkpoints do not hold, so a resumed run used to mask its remaining batches as a new run
+    masks its first ones (other weights, other perplexity). The generator's state before
+    each batch is remembered: a checkpoint taken after ``n`` batches stores the state before
+    batch ``n`` (Accelerate may already have collated it ahead), and a resumed run starts there.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.batches = 0  # batches collated so far
+        self._before: dict[int, torch.Tensor] = {}
+
+    def torch_call(self, examples):
+        if not isinstance(self.generator, torch.Generator):
+            self.create_rng("pt")
+        self._before = {k: v for k, v in self._before.items() if k >= self.batches - 4}
+        self._before[self.batches] = self.generator.get_state()
+        self.batches += 1
+        return super().torch_call(examples)
+
+    def save(self, path: Path, batches: int) -> None:
+        """Store where the masking stood before batch ``batches`` (the first one a resumed run collates)."""
+        if not isinstance(self.generator, torch.Generator):
+            return
+        state = self._before.get(batches) if batches < self.batches else self.generator.get_state()
+        torch.save({"batches": batches, "state": state}, path)
+
+    def restore(self, path: Path) -> None:
+        saved = torch.load(path, weights_only=True)
+        self.create_rng("pt")
+        self.generator.set_state(saved["state"])
+        self.batches, self._before = saved["batches"], {}
+
+    def reset(self) -> None:
+        """Start the stream afresh from ``seed``: the held-out sequences get the same masks in every run."""
+        self.create_rng("pt")
+
+
+def masking_state(folder, process_index: int) -> Path:
+    return Path(folder) / f"masking_rng_{process_index}.pt"
+
+
 class MaskedTokensTrainer(Trainer):
-    """Scores the language-model head on the masked tokens only.
+    """Scores the language-model head on the masked tokens only; checkpoints keep the masking's state.
 
     ``BertForMaskedLM`` computes vocabulary logits for every token, although only the 15%
     that are masked carry a loss; on a small model that head is a third of all the work.
     Gathering the masked positions first gives the same loss for much less compute. Models
     without a separate head (``cls`` for BERT, ``predictions`` for ALBERT) use the default loss.
+    The state of a :class:`ResumableMasking` collator is saved with the Trainer's own random
+    states, before the checkpoint is complete (``trainer_state.json`` comes last).
     """
+
+    def _save_rng_state(self, output_dir) -> None:
+        super()._save_rng_state(output_dir)
+        if isinstance(self.data_collator, ResumableMasking):
+            batches = self.state.global_step * self.args.gradient_accumulation_steps
+            self.data_collator.save(masking_state(output_dir, self.args.process_index), batches)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         unwrapped = self.accelerator.unwrap_model(model)
@@ -243,7 +297,9 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     )
     tensorboard = TensorBoardCallback()
     tensorboard.logging_dir = str(run_dir / "tensorboard")  # kept for the held-out evaluation after training too
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.corpus.mlm_probability, seed=cfg.seed)
+    collator = ResumableMasking(tokenizer, mlm_probability=cfg.corpus.mlm_probability, seed=cfg.seed)
+    if checkpoint is not None and masking_state(checkpoint, args.process_index).is_file():
+        collator.restore(masking_state(checkpoint, args.process_index))
     trainer = MaskedTokensTrainer(
         model=model,
         args=args,
@@ -259,6 +315,7 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     else:
         trainer.state, training_loss = finished, None
     seconds = time.perf_counter() - start
+    collator.reset()
     held_loss = trainer.evaluate()["eval_loss"]
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     tokens = trainer.state.global_step * t.per_device_train_batch_size * sum(map(len, train_blocks)) / len(train_blocks)
