@@ -1,6 +1,7 @@
 """scripts/benchmark.py runs end to end and reports the figures the README quotes."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -57,3 +58,23 @@ def test_bad_arguments_fail_in_one_line_before_any_measurement(tmp_path, argumen
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()  # nothing measured, no traceback
     assert line.startswith("error: ") and message in line
+
+
+@pytest.mark.parametrize("damage, arguments, message", [
+    (lambda m: None, lambda m: ["--output", str(m / "config.json")], "is a model folder, whose files this output could"),
+    (lambda m: (m / "tokenizer.json").write_text('{"version": "1.0", "trunc'), lambda m: [],
+     "cannot load the model or tokenizer"),
+])
+def test_a_model_folder_is_neither_overwritten_nor_a_traceback(tmp_path, model_dir, damage, arguments, message):  # noqa: F811
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    damage(model)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--skip-base", "--sentences", "20",
+         "--model", str(model), *arguments(model)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and message in line
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before

@@ -410,6 +410,17 @@ def test_writing_over_an_input_or_the_output_is_refused(capsys, model_dir, tmp_p
     assert jsonl.read_bytes() == before and os.listdir(tmp_path) == ["articles.jsonl"]
 
 
+@pytest.mark.parametrize("option, name", [("--output", "tokenizer.json"), ("--html", "README.md"),
+                                          ("--output", "sub/out.jsonl")])
+def test_an_output_inside_a_model_folder_is_refused(capsys, model_dir, tmp_path, jsonl, option, name):
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    before = {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()}
+    _, err = predict(capsys, "--model", model, option, model / name, jsonl, expect_exit=2)
+    assert error_line(err) == (f"error: {option} {model / name}: {model} is a model folder, whose files this output "
+                               "could replace; write it outside run and model folders")
+    assert {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()} == before and not (model / "sub").exists()
+
+
 def test_closed_pipe_stops_quietly(capsys, model_dir, monkeypatch):
     # As `kalimat-predict ... | head -1`: the reader is gone before the first record.
     read_end, write_end = os.pipe()

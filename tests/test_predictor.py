@@ -11,12 +11,13 @@ from transformers import AutoModelForSequenceClassification
 
 from train.core import precision as precision_module
 from train.core.errors import KalimatError
+from train.core.hashing import files_sha256
 from train.core.labels import LABELS
 from train.data.articles import read_articles
 from train.data.context import article_windows
 from train.data.preprocess import Preprocessor
 from train.inference import quantize as quantize_module
-from train.inference.int8_engine import ENGINE_FILE, Int8Engine, find_int8_engine
+from train.inference.int8_engine import ENGINE_FILE, INFO_FILE, Int8Engine, find_int8_engine
 from train.inference.predictor import Predictor, check_model_dir, label_agreement
 from train.inference.quantize import main as quantize_main
 
@@ -133,8 +134,32 @@ def test_a_damaged_engine_is_one_line_naming_the_fix(model_dir, tmp_path):
     path = copy_model(model_dir, tmp_path)
     engine = path / ENGINE_FILE
     engine.write_bytes(engine.read_bytes()[:5000])  # cut, as by a full disk
+    with pytest.raises(KalimatError, match=r"^--precision int8: .*model_int8.onnx is not the engine kalimat_int8.json "
+                                           r"records .*; build it with: python scripts/quantize.py"):
+        Predictor(path, precision="int8")
+    info = json.loads((path / INFO_FILE).read_text())  # a record that vouches for the cut file: ONNX Runtime refuses it
+    (path / INFO_FILE).write_text(json.dumps({**info, "engine_sha256": files_sha256([engine])}))
     with pytest.raises(KalimatError, match=r"model_int8.onnx: cannot be loaded \(.*\); rebuild it with: python scripts"):
         Predictor(path, precision="int8")
+
+
+def test_another_models_engine_copied_in_is_caught_not_served(model_dir, tmp_path, sentences, capsys):
+    other = copy_model(model_dir, tmp_path / "other")
+    model = AutoModelForSequenceClassification.from_pretrained(other)
+    with torch.no_grad():  # another model: the classes' rows swapped, so its engine labels differently
+        model.classifier.weight.copy_(model.classifier.weight.flip(0))
+        model.classifier.bias.copy_(model.classifier.bias.flip(0))
+    model.save_pretrained(other)
+    quantize_main(["--model", str(other), "--calibration", str(SEEDS), "--sentences", "40"])
+    path = copy_model(model_dir, tmp_path / "first")
+    shutil.copy(other / ENGINE_FILE, path / ENGINE_FILE)
+    assert "is not the engine kalimat_int8.json records" in find_int8_engine(path)
+    with pytest.raises(KalimatError, match="^--precision int8: .*is not the engine"):
+        Predictor(path, precision="int8")
+    served = Predictor(path)  # auto: the plain model, with a warning naming the fix
+    assert served.precision != "int8" and "is not the engine" in capsys.readouterr().err
+    reference = [p.label for p in Predictor(path, precision="fp32").predict(sentences)]
+    assert [p.label for p in served.predict(sentences)] == reference
 
 
 @pytest.mark.parametrize("amx, fallback", [(False, "fp32"), (True, "bf16")])

@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import KalimatError
+from .paths import is_model_folder, is_run_folder
 
 
 def _umask() -> int:
@@ -87,10 +88,17 @@ def destination(path) -> Path:
     return path
 
 
-def check_output(option: str, path) -> None:
-    """Refuse, before any slow work, an output path its final write would fail on: a folder,
-    a file where a parent folder should be, or a folder that cannot be written."""
+def check_output(option: str, path, run_folders: bool = False) -> None:
+    """Refuse, before any slow work, an output path its final write would fail on (a folder,
+    a file where a parent folder should be, a folder that cannot be written) or one inside a
+    model folder, whose files it could replace (``--output models/x/tokenizer.json``); with
+    ``run_folders`` also one inside a run folder (a comparison must not replace a run's report)."""
     path = Path(path)
+    for folder in path.absolute().parents:
+        if is_model_folder(folder) or (run_folders and is_run_folder(folder)):
+            kind = "a run or model folder" if run_folders else "a model folder"
+            raise KalimatError(f"{option} {path}: {folder} is {kind}, whose files this output could replace; "
+                               "write it outside run and model folders")
     if path.is_dir():
         raise KalimatError(f"{option} {path}: is a folder; give a file name (one inside it will do)")
     if is_stream(path):

@@ -14,6 +14,18 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / "configs"
 # All 1,445 IndoSum articles, with IndoSum's own sentence segmentation (data/README.md).
 INDOSUM = ROOT / "data" / "corpus" / "indosum.jsonl.gz"
+# What marks a run folder (runs/<run_name>/) and an exported model folder (models/<run_name>/).
+REPORT_FILE = "report.json"
+WEIGHT_PATTERNS = ("model*.safetensors", "pytorch_model*.bin")
+
+
+def is_model_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds model weights: an export, a checkpoint or a downloaded model."""
+    return any(any(Path(folder).glob(pattern)) for pattern in WEIGHT_PATTERNS)
+
+
+def is_run_folder(folder: Path) -> bool:
+    return (Path(folder) / REPORT_FILE).is_file()
 
 
 def group_options(group: str) -> list[str]:

@@ -46,7 +46,7 @@ from ..data.context import article_windows, model_context
 from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
 from .int8_engine import CALIBRATION_SENTENCES, Int8Engine, build_int8_engine
-from .predictor import Predictor, check_model_dir, label_agreement
+from .predictor import Predictor, check_model_dir, label_agreement, load_tokenizer
 
 MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
 CHECK_BATCH_SIZE = 8  # the untimed second run that checks labels do not depend on batching
@@ -211,6 +211,7 @@ def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_s
         raise KalimatError(f"--batch-size {batch_size}: give a batch size of at least 1")
     if model:
         check_model_dir(model)
+        load_tokenizer(model)  # a damaged tokenizer.json: one line now, not a traceback in the middle
     sentences, source = benchmark_sentences(count + CALIBRATION_SENTENCES)
     if len(sentences) < count:
         raise KalimatError(f"--sentences {count}: {source} holds only {len(sentences)} sentences; ask for fewer")

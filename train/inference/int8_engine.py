@@ -29,8 +29,6 @@ since is not served by a stale engine. The engine is used only by the predictor;
 ``pipeline()`` users load the safetensors weights as before.
 """
 
-import functools
-import hashlib
 import json
 import logging
 import sys
@@ -49,6 +47,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from ..core.atomic import write_json
 from ..core.errors import KalimatError
+from ..core.hashing import files_sha256
 
 ENGINE_FILE = "model_int8.onnx"
 INFO_FILE = "kalimat_int8.json"
@@ -57,29 +56,9 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 CALIBRATION_SENTENCES = 512
 
 
-def sha256_of(paths) -> str:
-    """One SHA-256 over the files' bytes, in the order given."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_sha256(paths: tuple[Path, ...], stamps: tuple) -> str:
-    return sha256_of(paths)
-
-
 def weights_sha256(model_dir) -> str:
-    """SHA-256 of the folder's safetensors weights (every shard, in name order).
-
-    Remembered per file size and modification time: loading a model and recording what made
-    an output both ask, and hashing the IndoBERT-base weights takes about a second.
-    """
-    paths = tuple(sorted(Path(model_dir).resolve().glob("model*.safetensors")))
-    return _cached_sha256(paths, tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
+    """SHA-256 of the folder's safetensors weights (every shard, in name order)."""
+    return files_sha256(sorted(Path(model_dir).resolve().glob("model*.safetensors")))
 
 
 def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None = None) -> Path:
@@ -129,6 +108,7 @@ def build_int8_engine(model_dir, sentences: list[str], windows: list[str] | None
         (Path(tmp) / ENGINE_FILE).replace(model_dir / ENGINE_FILE)
     write_json(model_dir / INFO_FILE, {
         "weights_sha256": weights_sha256(model_dir),
+        "engine_sha256": files_sha256([model_dir / ENGINE_FILE]),
         "calibration_sentences": len(sentences),
         "onnxruntime": ort.__version__,
         "inputs": names,
@@ -242,5 +222,8 @@ def find_int8_engine(model_dir) -> str | None:
         return f"{model_dir / INFO_FILE} is not valid JSON"
     if not isinstance(info, dict) or info.get("weights_sha256") != weights_sha256(model_dir):
         return f"{model_dir / ENGINE_FILE} was built from other weights than {model_dir}'s"
+    if info.get("engine_sha256") != files_sha256([model_dir / ENGINE_FILE]):
+        # Another model's engine copied in, or one built before the engine itself was pinned.
+        return f"{model_dir / ENGINE_FILE} is not the engine {INFO_FILE} records for these weights"
     return None
 

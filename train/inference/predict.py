@@ -40,7 +40,6 @@ How a run goes:
 import argparse
 import csv
 import errno
-import hashlib
 import html
 import json
 import os
@@ -71,13 +70,14 @@ from ..core.atomic import (
 )
 from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
+from ..core.hashing import Digest, files_sha256
 from ..core.labels import DEFINITIONS, LABELS
 from ..core.locking import FileLock, Locked
 from ..core.precision import DEVICES, INFERENCE_PRECISIONS, resolve_device
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
 from ..reporting.render import HTML_END, html_start
-from .int8_engine import ENGINE_FILE, sha256_of, weights_sha256
+from .int8_engine import ENGINE_FILE, weights_sha256
 from .predictor import Predictor, check_model_dir
 
 CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]
@@ -414,13 +414,13 @@ def provenance(model_dir: Path, precision: str) -> dict:
     maps, calibration temperature), the tokenizer and the cleaning patterns.
     """
     model_dir = Path(model_dir)
-    settings = hashlib.sha256(json.dumps(Preprocessor.load(model_dir).to_dict()).encode())
+    settings = Digest().bytes(json.dumps(Preprocessor.load(model_dir).to_dict()).encode())
     for name in ("config.json", "tokenizer.json"):
-        settings.update((model_dir / name).read_bytes())
+        settings.file(model_dir / name)
     made_by = {"model": str(model_dir.resolve()), "weights_sha256": weights_sha256(model_dir),
                "settings_sha256": settings.hexdigest(), "precision": precision}
     if precision == "int8":  # the engine's fixed scales shape the output too
-        made_by["engine_sha256"] = sha256_of([model_dir / ENGINE_FILE])
+        made_by["engine_sha256"] = files_sha256([model_dir / ENGINE_FILE])
     return made_by
 
 

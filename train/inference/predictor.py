@@ -112,6 +112,24 @@ def check_model_dir(model_dir) -> None:
         raise KalimatError(f"{path}: no tokenizer.json (a fast tokenizer); re-export the model")
 
 
+# What a damaged folder that passed check_model_dir raises: cut weights or tokenizer, wrong types in config.json.
+LOAD_ERRORS = (OSError, ValueError, TypeError, KeyError, SafetensorError, StrictDataclassError)
+
+
+def cannot_load(model_dir, err: Exception) -> KalimatError:
+    detail = " ".join(str(err).split())
+    return KalimatError(f"{model_dir}: cannot load the model or tokenizer ({type(err).__name__}: {detail}); "
+                        "re-export the model")
+
+
+def load_tokenizer(model_dir):
+    """The folder's fast tokenizer; a damaged ``tokenizer.json`` is one line, never a traceback."""
+    try:
+        return AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+    except LOAD_ERRORS as err:
+        raise cannot_load(model_dir, err) from None
+
+
 class Predictor:
     """An exported model ready to label sentences; see the module docstring."""
 
@@ -125,8 +143,8 @@ class Predictor:
                 raise KalimatError(f"--precision int8: {missing}; {fix}")
             chosen = without_int8_engine()
             print(f"warning: {missing}, so it runs in {chosen} (slower); {fix}", file=sys.stderr)
+        tokenizer = load_tokenizer(model_dir)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
             if chosen == "int8":
                 model, config = Int8Engine(model_dir), AutoConfig.from_pretrained(model_dir, trust_remote_code=False)
             else:
@@ -134,13 +152,8 @@ class Predictor:
                     model_dir, trust_remote_code=False, use_safetensors=True, dtype=torch.float32
                 )
                 config = model.config
-        except (OSError, ValueError, TypeError, KeyError, SafetensorError, StrictDataclassError) as err:
-            # What a damaged folder that passed check_model_dir raises: cut weights, wrong types in config.json.
-            detail = " ".join(str(err).split())
-            raise KalimatError(
-                f"{model_dir}: cannot load the model or tokenizer ({type(err).__name__}: {detail}); "
-                "re-export the model"
-            ) from None
+        except LOAD_ERRORS as err:
+            raise cannot_load(model_dir, err) from None
         self._prepare(model, config, tokenizer, device, chosen, batch_size)
 
     @classmethod

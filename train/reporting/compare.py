@@ -116,8 +116,7 @@ def main(argv=None) -> None:
     # Checked before anything is read or written: a comparison never stops half-written.
     for option, path in (("--output", args.output), ("--plot", args.plot)):
         if path:
-            check_output(option, path)
-            _refuse_run_folder(option, path)
+            check_output(option, path, run_folders=True)
 
     runs = load_runs(expand_inputs(args.runs))
     baseline = pick_baseline(runs, args.baseline)
@@ -147,19 +146,6 @@ def main(argv=None) -> None:
     text = to_html("kalimat run comparison", blocks) if output_format == "html" else to_markdown(blocks)
     write_text(args.output, text)
     print(f"wrote {args.output}")
-
-
-def _refuse_run_folder(option: str, path: str) -> None:
-    """A comparison is never written into a run or model folder (compared or not), where it
-    could replace the run's report.md, a model card or another file of the run."""
-    folder = Path(path).resolve().parent
-    if (folder / REPORT_FILE).is_file() or _holds_weights(folder):
-        raise KalimatError(f"{option} {path}: {folder} is a run or model folder; "
-                           "write the comparison outside run and model folders")
-
-
-def _holds_weights(folder: Path) -> bool:
-    return any(folder.glob("model*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
 
 
 def expand_inputs(arguments: list[str]) -> list[Path]:

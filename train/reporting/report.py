@@ -18,12 +18,13 @@ from matplotlib.figure import Figure
 from ..core.atomic import atomic_file, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
+from ..core.paths import REPORT_FILE
 from .calibration import reliability_figure
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
 
 REPORT_SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (2,)
-REPORT_FILE = "report.json"
+
 PREDICTION_FILES = {"test": "predictions.jsonl", "cv": "cv_predictions.jsonl"}
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
 RELIABILITY_FILE = "reliability.png"
