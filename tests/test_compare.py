@@ -324,3 +324,16 @@ def test_a_line_break_in_a_run_name_stays_on_one_line_in_markdown(runs, tmp_path
     write_run(tmp_path / "odd", GOLD, RIGHT_60, run_name="two\n# lines")
     output = compare(capsys, tmp_path / "odd", runs / "base")
     assert "Baseline: two # lines." in output and "\n# lines" not in output
+
+
+def test_predictions_that_contradict_their_report_are_named(runs, tmp_path, capsys):
+    output = compare(capsys, runs / "base", runs / "good", runs / "base-cv")
+    assert "Warning" not in output and "warning" not in capsys.readouterr().err
+    edited = shutil.copytree(runs / "good", tmp_path / "good")
+    lines = [json.loads(line) for line in (edited / "predictions.jsonl").read_text().splitlines()]
+    (edited / "predictions.jsonl").write_text("".join(json.dumps({**r, "label": "quote"}) + "\n" for r in lines))
+    main([str(runs / "base"), str(edited)])
+    output, err = capsys.readouterr()
+    (warning,) = err.splitlines()
+    assert warning.startswith("warning: good: its predictions.jsonl gives macro-F1 0.") and "states 0." in warning
+    assert "re-run it" in warning and "**Warning**: good: its predictions.jsonl gives macro-F1" in output

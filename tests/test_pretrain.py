@@ -1,5 +1,6 @@
 """python -m train.pretrain: a short real pretraining run, and fine-tuning from its export."""
 
+import copy
 import json
 import math
 import shutil
@@ -12,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from tiny_models import seed_sentences
-from transformers import BertConfig, BertForMaskedLM, TrainingArguments
+from transformers import BertConfig, BertForMaskedLM, TrainingArguments, tokenization_utils_base
 
 from train.core.paths import ROOT
 from train.modeling.mini_model import train_wordpiece
@@ -54,6 +55,19 @@ def test_full_packing_lays_sentences_end_to_end_in_full_sequences(two_articles):
     second = tokenizer(articles[1][0], add_special_tokens=False)["input_ids"]
     boundary = next(i for i in range(len(stream)) if stream[i:i + 2] == [sep, sep])
     assert stream[boundary + 2:boundary + 2 + len(second)] == second
+
+
+def test_packing_long_sentences_prints_no_indexing_warning(two_articles, monkeypatch):
+    """pack() cuts every sequence to max_length, so the tokenizer's "will result in indexing errors"
+    warning, printed by every pretraining of IndoSum before, cannot apply and is not printed."""
+    articles, tokenizer, _ = two_articles
+    tokenizer = copy.deepcopy(tokenizer)
+    tokenizer.model_max_length = 8
+    warned = []
+    monkeypatch.setattr(tokenization_utils_base.logger, "warning", lambda message, *args: warned.append(message))
+    blocks = pack([[" ".join(articles[0])]], tokenizer, max_length=8)
+    assert blocks and all(len(b) <= 8 for b in blocks)
+    assert not [message for message in warned if "indexing errors" in message]
 
 
 @pytest.mark.parametrize("bf16, expected", [(True, torch.bfloat16), (False, torch.float32)])
@@ -231,3 +245,30 @@ def test_a_resumed_pretraining_equals_an_uninterrupted_one(tmp_path, train_env):
     expected = load_file(tmp_path / "models" / "whole" / "model.safetensors")
     assert all(torch.equal(tensor, expected[name])
                for name, tensor in load_file(tmp_path / "models" / "cut" / "model.safetensors").items())
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_a_replacing_run_says_the_earlier_export_is_kept(tmp_path, train_env):
+    shutil.copytree(ROOT / "seeds", tmp_path / "corpus")
+    settings = (*TINY, "trainer.max_steps=1", "run_name=pt")
+    env = train_env()
+    assert _pretrain(tmp_path, *settings, env=env).returncode == 0
+    export = tmp_path / "models" / "pt"
+    weights = (export / "model.safetensors").read_bytes()
+    # Reading the corpus from a standard input that stays open: interrupted while reading it.
+    process = _pretrain(tmp_path, *settings, "train.overwrite=true", "corpus.sources=[-]", env=env,
+                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    run_dir = tmp_path / "runs" / "pt"
+    deadline = time.monotonic() + 60
+    while (run_dir / "pretraining.json").exists() or not (run_dir / "config.yaml").exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    (last,) = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert process.returncode == 130
+    assert last == (f"error: interrupted before the first checkpoint; nothing was kept of this run; {export}, "
+                    "the earlier run's export, is left as it was")
+    assert (export / "model.safetensors").read_bytes() == weights

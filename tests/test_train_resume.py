@@ -189,12 +189,13 @@ def test_ctrl_c_during_training_is_one_line_with_the_command_to_continue(tmp_pat
 @pytest.mark.slow
 def test_the_command_printed_at_ctrl_c_continues_a_multirun_job(tmp_path, train_env, processed_dir):
     # The job's folder is runs/multirun/<time>/<job name>, and its config records the run_name it was given.
-    settings = (*TINY_MINI, "seed=1", "trainer.num_train_epochs=30", "trainer.early_stopping_patience=0")
+    settings = (*TINY_MINI, "seed=1,2", "trainer.num_train_epochs=30", "trainer.early_stopping_patience=0")
     def ready(run_dir):
         return list((run_dir / "checkpoints" / "final").glob("checkpoint-*/trainer_state.json"))
 
     returncode, last, run_dir = _ctrl_c(settings, "job", ready, tmp_path, train_env, processed_dir, multirun=True)
     assert returncode == 130 and run_dir.parent.parent.name == "multirun"
+    assert "(job 0 of a -m sweep: the jobs after it never started; run them with the same -m command" in last
     python, *command = shlex.split(last.split("continue with: ")[1])
     assert python == "python" and "run_name=job" in command and f"hydra.run.dir={run_dir}" in command
     process = subprocess.run([sys.executable, *command], cwd=tmp_path, env=train_env(), capture_output=True, text=True)

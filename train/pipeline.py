@@ -54,7 +54,7 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float | None:
     """Train, evaluate and export; return ``optimized_metric`` of the report for a sweeper to maximise."""
-    folder = RunFolder("train", has_checkpoint, REPORT_FILE)
+    folder = RunFolder("train", has_checkpoint, REPORT_FILE, cfg.paths.models_dir)
     with folder.stopping_cleanly():
         report = train_and_export(cfg, folder)
     if report is None:  # not the main process of a multi-process launch

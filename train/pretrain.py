@@ -26,7 +26,7 @@ def main() -> None:
 @exit_on_error
 def run(cfg: DictConfig) -> float:
     """Pretrain and export; return the held-out perplexity (a sweeper minimises it)."""
-    folder = RunFolder("train.pretrain", _has_checkpoint, SUMMARY_FILE)
+    folder = RunFolder("train.pretrain", _has_checkpoint, SUMMARY_FILE, cfg.paths.models_dir)
     with folder.stopping_cleanly():
         check_config(cfg)
         return pretrain(cfg, folder)["held_out_perplexity"]

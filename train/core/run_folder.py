@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .atomic import empty_dir, write_text
@@ -86,13 +87,15 @@ class RunFolder:
     run, not a traceback.
     """
 
-    def __init__(self, command: str, resumable: Callable[[Path], bool], result_file: str):
+    def __init__(self, command: str, resumable: Callable[[Path], bool], result_file: str, models_dir):
         """The Hydra job's output folder, locked by the main process for as long as it runs.
 
         A single run holds the lock already (``RunFolderLock`` takes it before Hydra makes
-        the folder); a multirun job's folder, new and time-stamped, is locked here.
+        the folder); a multirun job's folder, new and time-stamped, is locked here. The run's
+        export goes to ``models_dir/<folder name>``.
         """
         self.path = Path(HydraConfig.get().runtime.output_dir)
+        self.export = Path(models_dir) / self.path.name
         self.command, self.resumable, self.result_file = command, resumable, result_file
         if process_state().is_main_process:
             lock_run_dir(self.path)
@@ -136,11 +139,22 @@ class RunFolder:
             print(file=sys.stderr)  # on a line of its own: a progress bar was most likely drawing on the current one
             if self.resumable(self.path):
                 raise Interrupted(
-                    f"interrupted; the checkpoints in {self.path / CHECKPOINTS} are kept, continue with: "
-                    f"{self.resume_command()}"
+                    f"interrupted; the checkpoints in {self.path / CHECKPOINTS} are kept{self._sweep_note()}, "
+                    f"continue with: {self.resume_command()}"
                 ) from None
             self._discard_unfinished()
-            raise Interrupted("interrupted before the first checkpoint; nothing was kept") from None
+            # A run replacing a finished one (train.overwrite=true) has not touched its export yet.
+            earlier = f" of this run; {self.export}, the earlier run's export, is left as it was" \
+                if self.export.exists() else ""
+            raise Interrupted(f"interrupted before the first checkpoint; nothing was kept{earlier}"
+                              f"{self._sweep_note()}") from None
+
+    def _sweep_note(self) -> str:
+        """In a ``-m`` sweep, Ctrl-C stops the whole sweep: the jobs after this one never started."""
+        if HydraConfig.get().mode != RunMode.MULTIRUN:
+            return ""
+        return (f" (job {HydraConfig.get().job.num} of a -m sweep: the jobs after it never started; run them "
+                "with the same -m command, leaving out the values of the jobs that finished)")
 
     def resume_command(self) -> str:
         """The command that continues this run: its overrides, its ``run_name`` and, if need be, its folder.

@@ -110,7 +110,9 @@ def pack(articles: list[list[str]], tokenizer, max_length: int, packing: str = "
     """
     sep = tokenizer.sep_token_id
     room = max_length - 2
-    token_ids = [tokenizer(sentences, add_special_tokens=False)["input_ids"] for sentences in articles]
+    # verbose=False: the tokenizer's "longer than the specified maximum ... indexing errors" warning
+    # cannot apply, since every sequence is cut to max_length below.
+    token_ids = [tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"] for sentences in articles]
     if packing == "full":
         stream: list[int] = []
         for sentences in token_ids:

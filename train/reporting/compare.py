@@ -50,9 +50,9 @@ from ..core.atomic import atomic_file, check_output, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.settings import as_written
-from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
+from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, macro_f1, paired_comparison
 from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
-from .report import REPORT_FILE, load_predictions, load_report
+from .report import PREDICTION_FILES, REPORT_FILE, load_predictions, load_report
 
 PREDICTION_SETS = {"cv": "cross-validation out-of-fold (pooled)", "test": "test split"}
 
@@ -128,8 +128,11 @@ def main(argv=None) -> None:
             "compare runs of the same dataset, or pass --allow-different-data to show them unpaired"
         )
     tests = [paired_test(baseline, run) for run in runs if run is not baseline and run not in different]
+    warnings = contradictions(runs)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
-    blocks = comparison_blocks(runs, baseline, different, tests)
+    blocks = comparison_blocks(runs, baseline, different, tests, warnings)
     if args.plot:
         png = figure_png(per_class_figure(runs))
         with atomic_file(args.plot, "wb") as handle:
@@ -258,10 +261,32 @@ def _align(base_records: list[dict], run_records: list[dict]):
     return [base[k]["gold"] for k in keys], [base[k]["label"] for k in keys], [other[k]["label"] for k in keys]
 
 
-def comparison_blocks(runs: list[Run], baseline: Run, different: list[Run], tests: list[PairedTest]) -> list:
+def contradictions(runs: list[Run]) -> list[str]:
+    """Runs whose prediction files do not give the macro-F1 their report states.
+
+    The table quotes the reports and the paired tests read the predictions: an edited
+    ``predictions.jsonl``, or one copied from another run, would make the two disagree silently.
+    """
+    found = []
+    for run in runs:
+        for split, stated in (("test", run.report["metrics"]["macro_f1"]), ("cv", (run.report.get("cv") or {}).get("macro_f1"))):
+            records = run.predictions(split) if stated is not None else None
+            if not records:
+                continue
+            actual = macro_f1([r["gold"] for r in records], [r["label"] for r in records])
+            if abs(actual - stated) > 5e-4:  # reports round to 4 decimals
+                found.append(f"{run.label}: its {PREDICTION_FILES[split]} gives macro-F1 {actual:.3f} but its "
+                             f"{REPORT_FILE} states {stated:.3f}; the files do not belong together (edited, or copied "
+                             "from another run), so its table row and its paired test disagree; re-run it")
+    return found
+
+
+def comparison_blocks(runs: list[Run], baseline: Run, different: list[Run], tests: list[PairedTest],
+                      warnings: list[str] = ()) -> list:
     blocks = [
         Heading("kalimat run comparison", 1),
         Paragraph(f"Baseline: {baseline.label}. Δ is each run minus the baseline."),
+        *(Paragraph(f"**Warning**: {warning}.") for warning in warnings),
         runs_table(runs, baseline, different),
     ]
     if different:
