@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export TORCH_VERSION ?= 2.13.0
 
-.PHONY: install demo test clean
+.PHONY: install label-studio demo test clean
 
 # Checked first: with an older Python, pip would fail much later, deep inside torch's resolution.
 $(BIN)/python:
@@ -21,6 +21,17 @@ $(VENV)/.installed: pyproject.toml scripts/install_torch.sh | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# Label Studio, for the annotation loop's tests and walkthrough, in a virtualenv of its own:
+# its pins (Django, numpy, pandas, ...) clash with the project's. sentry-sdk 3 breaks its start.
+LABEL_STUDIO_VENV ?= .venv-label-studio
+LABEL_STUDIO_VERSION ?= 1.23.2
+$(LABEL_STUDIO_VENV)/.installed: | $(BIN)/python
+	$(PYTHON) -m venv $(LABEL_STUDIO_VENV)
+	$(LABEL_STUDIO_VENV)/bin/python -m pip install --quiet 'label-studio==$(LABEL_STUDIO_VERSION)' 'sentry-sdk<3'
+	touch $@
+
+label-studio: $(LABEL_STUDIO_VENV)/.installed
 
 # The demo needs no download: the mini model is built and trained locally.
 RUN := HF_HUB_OFFLINE=1 $(BIN)/python
@@ -38,7 +49,7 @@ demo: install
 	@cat runs/quickstart-comparison.md
 	@printf "\nlabeled seeds: runs/quickstart-seed1/seeds-labeled.html\ncomparison:    runs/quickstart-comparison.md\n"
 
-test: install
+test: install label-studio
 	$(RUN) -m pytest
 
 clean:

@@ -283,12 +283,28 @@ def test_bad_annotation_lines_name_file_and_line(tmp_path, line, message):
         build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{bad}]"))
 
 
-def test_conflicting_annotations_are_refused(tmp_path):
+def test_a_sentence_annotated_twice_is_refused(tmp_path):
+    row = json.loads(ANNOTATIONS.read_text(encoding="utf-8").splitlines()[0])
     bad = tmp_path / "bad.jsonl"
-    row = {"article_id": "a", "text": "Satu  dua.", "label": "claim"}
-    bad.write_text(json.dumps(row) + "\n" + json.dumps({**row, "text": "Satu dua.", "label": "opinion"}) + "\n")
-    with pytest.raises(KalimatError, match="bad.jsonl:1 and 'opinion' here"):
-        build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{bad}]"))
+    bad.write_text(json.dumps({**row, "text": row["text"].replace(" ", "  ", 1), "label": "opinion"}) + "\n")
+    with pytest.raises(KalimatError, match=rf"bad.jsonl:1: article {row['article_id']} holds the sentence .* 1 time\(s\), "
+                                           r"but it is annotated again here \(first at .*seeds.jsonl:1\); keep one"):
+        build_dataset(dataset_cfg(tmp_path, f"data.annotations=[{ANNOTATIONS},{bad}]"))
+
+
+def test_a_text_repeated_in_an_article_is_labeled_occurrence_by_occurrence(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "list.txt").write_text("Ada dua cara.\n\n1.\n\nCara pertama ialah menabung.\n\n1.\n\nIa pulang.\n")
+    labels = ["claim", "background", "claim", "quote", "background"]
+    texts = ["Ada dua cara.", "1.", "Cara pertama ialah menabung.", "1.", "Ia pulang."]
+    annotations = tmp_path / "list.jsonl"
+    annotations.write_text("".join(json.dumps({"article_id": "list", "text": t, "label": lab}) + "\n"
+                                   for t, lab in zip(texts, labels)))
+    out = build_dataset(dataset_cfg(tmp_path, f"data.sources=[{folder},{SEEDS}]",
+                                    f"data.annotations=[{annotations},{ANNOTATIONS}]"))
+    records = [r for r in read_jsonl(out / "sentences.jsonl") if r["article_id"] == "list"]
+    assert [(r["text"], r["label"]) for r in records] == list(zip(texts, labels))
 
 
 def test_failed_build_leaves_the_previous_dataset_intact(tmp_path, seeds_copy):

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import gzip
 import json
 import os
 import shutil
@@ -185,10 +186,16 @@ def write_json(path, obj) -> None:
 
 
 def write_jsonl(path, records) -> None:
-    """One JSON object a line, UTF-8 kept readable (no ``\\u`` escapes)."""
+    """One JSON object a line, UTF-8 kept readable (no ``\\u`` escapes); gzip-compressed when ``path``
+    ends in ``.gz`` (with no time stamp inside, so the same records give the same bytes)."""
+    lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    if str(path).endswith(".gz"):
+        with atomic_file(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
+            for line in lines:
+                handle.write(line.encode())
+        return
     with atomic_file(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.writelines(lines)
 
 
 # ---------------------------------------------------------------- folders

@@ -48,3 +48,19 @@ def annotator_pairs(annotations) -> tuple[list[str], list[str], set[str]]:
             second.append(b)
             articles.add(annotation.article_id)
     return first, second, articles
+
+
+def fleiss_kappa(ratings: list[list[str]]) -> float:
+    """Fleiss' kappa of sentences each labeled by the same number (at least two) of annotators.
+
+    ``ratings`` holds, per sentence, the labels it was given. Agreement beyond chance across
+    any number of annotators, where Cohen's kappa compares two.
+    """
+    n = len(ratings[0]) if ratings else 0
+    if n < 2 or any(len(r) != n for r in ratings):
+        raise ValueError("need sentences each labeled by the same number (at least two) of annotators")
+    counts = [[r.count(label) for label in LABELS] for r in ratings]
+    observed = sum((sum(c * c for c in row) - n) / (n * (n - 1)) for row in counts) / len(counts)
+    shares = [sum(row[j] for row in counts) / (n * len(counts)) for j in range(len(LABELS))]
+    chance = sum(p * p for p in shares)
+    return 1.0 if chance == 1 else round((observed - chance) / (1 - chance), 4)

@@ -3,6 +3,9 @@
 An annotation names its sentence by ``article_id`` and ``text``, not by position, so a
 change to the cleaning or the splitter can never silently move a label onto another
 sentence: a sentence whose text changed simply stops matching, and the build reports it.
+A text an article holds more than once (a list number, a repeated caption, a brand cut at
+its dots) is matched occurrence by occurrence: the k-th annotation of that text in file
+order labels its k-th appearance in the article.
 
 File format (JSONL, one sentence a line)::
 
@@ -15,6 +18,7 @@ disagreement (``label`` is the final one; see :mod:`train.data.agreement`)::
      "adjudication": "new event reported in this article: claim (guidelines, hard cases)"}
 """
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +29,18 @@ from .articles import decode_text
 from .cleaning import normalize_whitespace
 
 
-def sentence_key(article_id: str, text: str) -> tuple[str, str]:
-    """How an annotation and a sentence are matched: article id and whitespace-normalised text."""
-    return article_id, normalize_whitespace(text)
+Key = tuple[str, str, int]  # article id, whitespace-normalised text, occurrence of that text in the article
+
+
+def sentence_keys(article_id: str, texts: list[str]) -> list[Key]:
+    """The key of each of an article's sentences, in order: equal texts get occurrences 0, 1, ..."""
+    seen: dict[str, int] = {}
+    keys = []
+    for text in texts:
+        text = normalize_whitespace(text)
+        keys.append((article_id, text, seen.get(text, 0)))
+        seen[text] = seen.get(text, 0) + 1
+    return keys
 
 
 @dataclass
@@ -40,9 +53,9 @@ class Annotation:
     where: str = ""  # "file:line", for messages
 
 
-def load_annotations(paths) -> dict[tuple[str, str], Annotation]:
+def load_annotations(paths) -> dict[Key, Annotation]:
     """Read annotation files; every problem is a one-line error naming file and line."""
-    annotations: dict[tuple[str, str], Annotation] = {}
+    annotations: dict[Key, Annotation] = {}
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
         _load_file(Path(path), annotations)
     return annotations
@@ -56,8 +69,10 @@ def jsonl_records(path: Path, fields: tuple[str, ...]):
     """
     try:
         data = path.read_bytes()
-    except OSError as err:
-        raise KalimatError(f"cannot read {path} ({err.strerror}); check the path") from None
+        if path.name.endswith(".gz"):
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
+        raise KalimatError(f"cannot read {path} ({err.strerror or err}); check the path") from None
     for number, line in enumerate(decode_text(data, str(path)).split("\n"), start=1):
         if not line.strip():
             continue
@@ -71,7 +86,7 @@ def jsonl_records(path: Path, fields: tuple[str, ...]):
         yield where, record
 
 
-def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> None:
+def _load_file(path: Path, annotations: dict[Key, Annotation]) -> None:
     if not path.is_file():
         raise KalimatError(f"{path}: annotation file not found; set data.annotations to existing files")
     for where, record in jsonl_records(path, ()):
@@ -86,26 +101,28 @@ def _load_file(path: Path, annotations: dict[tuple[str, str], Annotation]) -> No
             record["article_id"], record["text"], check_label(record["label"], where),
             record.get("note", ""), annotators, where,
         )
-        key = sentence_key(annotation.article_id, annotation.text)
-        earlier = annotations.get(key)
-        if earlier is not None and earlier.label != annotation.label:
-            raise KalimatError(
-                f"{where}: the same sentence is labeled {earlier.label!r} at {earlier.where} "
-                f"and {annotation.label!r} here; keep one"
-            )
-        annotations[key] = annotation
+        text = normalize_whitespace(annotation.text)
+        occurrence = sum(1 for key in _keys_of(annotations, annotation.article_id, text))
+        annotations[annotation.article_id, text, occurrence] = annotation
+
+
+def _keys_of(annotations: dict[Key, Annotation], article_id: str, text: str):
+    occurrence = 0
+    while (article_id, text, occurrence) in annotations:
+        yield article_id, text, occurrence
+        occurrence += 1
 
 
 @dataclass
 class MatchResult:
-    labels: dict[tuple[str, str], str]  # sentence key -> gold label
+    labels: dict[tuple[str, int], str]  # (article id, sentence index) -> gold label
     unmatched: list[Annotation]  # annotations of known articles whose sentence no longer exists
-    unlabeled: list[tuple[str, str]]  # sentence keys of annotated articles without an annotation
+    unlabeled: list[tuple[str, str]]  # (article id, text) of annotated-article sentences without an annotation
 
 
 def match_annotations(
     sentences: dict[str, list[str]],
-    annotations: dict[tuple[str, str], Annotation],
+    annotations: dict[Key, Annotation],
     annotated_articles: set[str],
 ) -> MatchResult:
     """Match annotations to sentences.
@@ -113,17 +130,26 @@ def match_annotations(
     ``sentences`` maps article id to its sentences. ``annotated_articles`` are the articles
     that must be labeled in full; their sentences without an annotation are reported.
     Annotations of articles that are not being built at all are ignored (a user may build a
-    subset), but one whose article is present and whose text is not is reported.
+    subset), but one whose article is present and whose text is not is reported. A text
+    annotated more often than its article holds it is an error naming both lines.
     """
-    present = {sentence_key(aid, s) for aid, texts in sentences.items() for s in texts}
-    labels = {key: a.label for key, a in annotations.items() if key in present}
-    unmatched = [
-        a for key, a in annotations.items() if key not in present and a.article_id in sentences
-    ]
-    unlabeled = [
-        key for key in dict.fromkeys(
-            sentence_key(aid, s) for aid in sentences if aid in annotated_articles for s in sentences[aid]
-        )
-        if key not in labels
-    ]
+    labels, present, unlabeled = {}, set(), []
+    for aid, texts in sentences.items():
+        for index, key in enumerate(sentence_keys(aid, texts)):
+            present.add(key)
+            if key in annotations:
+                labels[aid, index] = annotations[key].label
+            elif aid in annotated_articles:
+                unlabeled.append((aid, key[1]))
+    unmatched = []
+    for key, annotation in annotations.items():
+        if key in present or annotation.article_id not in sentences:
+            continue
+        aid, text, occurrence = key
+        if occurrence and (aid, text, occurrence - 1) in present:
+            first = annotations[aid, text, 0]
+            raise KalimatError(f"{annotation.where}: article {aid} holds the sentence {text[:60]!r} "
+                               f"{occurrence} time(s), but it is annotated again here (first at {first.where}); "
+                               "keep one annotation per appearance")
+        unmatched.append(annotation)
     return MatchResult(labels, unmatched, unlabeled)

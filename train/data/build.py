@@ -33,7 +33,7 @@ from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, as_written, check_setting
 from ..reporting.evaluation import macro_f1
 from ..reporting.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
-from .annotations import load_annotations, match_annotations, sentence_key
+from .annotations import load_annotations, match_annotations
 from .articles import Article, expand_inputs, read_articles
 from .context import neighbours
 from .preprocess import Preprocessor
@@ -275,7 +275,7 @@ def build_records(cfg: DictConfig) -> Built:
     train_only = _sources(data, "split.train_only", "outlet names")
     gold_articles = []
     for article in articles:
-        labels = [match.labels.get(sentence_key(article.id, text)) for text in sentences[article.id]]
+        labels = [match.labels.get((article.id, index)) for index in range(len(sentences[article.id]))]
         if any(labels) and article.outlet not in train_only:
             gold_articles.append(GoldArticle(article.id, article.category, tuple(lab for lab in labels if lab)))
     split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed,
@@ -286,7 +286,7 @@ def build_records(cfg: DictConfig) -> Built:
         for index, (text, rules, (previous, following)) in enumerate(
             zip(texts, fired_rules(texts), neighbours(texts))
         ):
-            gold = match.labels.get(sentence_key(article.id, text))
+            gold = match.labels.get((article.id, index))
             weak = vote(rules)
             records.append({
                 "article_id": article.id, "sentence_index": index, "text": text,
