@@ -50,10 +50,17 @@ KEPT = [
 DROPPED_LINES = {"000": 3, "001": 4, "002": 4, "003": 0, "004": 5}
 
 
+def clean(preprocessor, text):
+    """(paragraphs kept, every line left out and snippet cut)."""
+    kept, left_out, stripped = clean_text(text, preprocessor._drop_lines, preprocessor._drop_with_next,
+                                          preprocessor._strip)
+    return kept, [line.text for line in left_out] + stripped
+
+
 @pytest.fixture(scope="module")
 def cleaned():
     preprocessor = Preprocessor.default()
-    return {seed: preprocessor.clean(text) for seed, text in SEEDS.items()}
+    return {seed: clean(preprocessor, text) for seed, text in SEEDS.items()}
 
 
 @pytest.mark.parametrize("seed,leftover", LEFTOVERS)
@@ -85,9 +92,9 @@ def test_dateline_is_cut_but_its_sentence_kept(cleaned):
 
 
 def test_every_line_is_a_paragraph_and_whitespace_is_normalised():
-    kept, removed = clean_text(" Satu\u00a0\u00a0dua.\nTiga  empat.\n\n\n Lima. ", [], [])
+    kept, left_out, stripped = clean_text(" Satu\u00a0\u00a0dua.\nTiga  empat.\n\n\n Lima. ", [], [], [])
     assert kept == ["Satu dua.", "Tiga empat.", "Lima."]
-    assert removed == []
+    assert left_out == stripped == []
 
 
 def test_strip_patterns_leave_look_alikes_alone():
@@ -97,7 +104,7 @@ def test_strip_patterns_leave_look_alikes_alone():
         "Malang (Kabarmalang.com) – Warga memadati alun-alun kota.\n"
         "Pejabat Amerika Serikat (AS) hadir dalam rapat itu."
     )
-    kept, removed = preprocessor.clean(text)
+    kept, removed = clean(preprocessor, text)
     assert kept == [
         "Rapat digelar Senin (27/3) di kantor gubernur",
         "Warga memadati alun-alun kota.",
@@ -108,7 +115,7 @@ def test_strip_patterns_leave_look_alikes_alone():
 
 def test_drop_lines_must_match_the_whole_line():
     preprocessor = Preprocessor.default()
-    kept, removed = preprocessor.clean("Dunia\nDunia internasional menyoroti Korea Utara.")
+    kept, removed = clean(preprocessor, "Dunia\nDunia internasional menyoroti Korea Utara.")
     assert kept == ["Dunia internasional menyoroti Korea Utara."]
     assert removed == ["Dunia"]
 

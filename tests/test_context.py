@@ -20,7 +20,7 @@ def test_article_edges_have_an_empty_side():
 def test_a_sentence_inside_a_multi_sentence_quote_sees_the_opening_mark():
     text = ('Menteri itu berbicara di Jakarta. “Kami sudah siap. Semua pihak akan dilibatkan. '
             'Tidak ada yang ditinggalkan,” katanya. Rapat berlanjut sore hari.')
-    sentences, _ = Preprocessor.default().sentences(text)
+    sentences = Preprocessor.default().split_text(text).sentences
     assert sentences[2] == "Semua pihak akan dilibatkan."  # no quotation mark of its own
     previous, following = neighbours(sentences)[2]
     window = context_text(previous, following, SEP)

@@ -295,9 +295,9 @@ def test_a_sentence_annotated_twice_is_refused(tmp_path):
 def test_a_text_repeated_in_an_article_is_labeled_occurrence_by_occurrence(tmp_path):
     folder = tmp_path / "articles"
     folder.mkdir()
-    (folder / "list.txt").write_text("Ada dua cara.\n\n1.\n\nCara pertama ialah menabung.\n\n1.\n\nIa pulang.\n")
+    (folder / "list.txt").write_text("Ada dua cara.\n\nTabungan\n\nCara pertama ialah menabung.\n\nTabungan\n\nIa pulang.\n")
     labels = ["claim", "background", "claim", "quote", "background"]
-    texts = ["Ada dua cara.", "1.", "Cara pertama ialah menabung.", "1.", "Ia pulang."]
+    texts = ["Ada dua cara.", "Tabungan", "Cara pertama ialah menabung.", "Tabungan", "Ia pulang."]
     annotations = tmp_path / "list.jsonl"
     annotations.write_text("".join(json.dumps({"article_id": "list", "text": t, "label": lab}) + "\n"
                                    for t, lab in zip(texts, labels)))

@@ -14,7 +14,8 @@ import pytest
 from inference_fixtures import model_dir  # noqa: F401 (model_dir is a fixture)
 from matplotlib import image
 
-from train.inference.predict import COLOURS, main
+from train.inference.predict import main
+from train.inference.writers import COLOURS
 
 BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium binary found (Debian: apt-get install chromium)")

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from other_user import needs_permissions, run_restricted
 from transformers import AutoTokenizer
 
 from train.core.labels import LABELS
-from train.core.locking import FileLock
-from train.inference.predict import CSV_COLUMNS, main, provenance
+from train.core.locking import FileLock, Locked
+from train.inference.predict import main
+from train.inference.resume import provenance
+from train.inference.writers import CSV_COLUMNS
 from train.inference.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,7 +203,7 @@ def _luminance(colour: str) -> float:
 
 def test_page_colours_keep_text_readable():
     """WCAG contrast of the page's text (#111) on every label's background, and borders that stand out."""
-    from train.inference.predict import COLOURS
+    from train.inference.writers import COLOURS
 
     text = _luminance("#111111")
     for light, dark in COLOURS.values():
@@ -743,3 +746,71 @@ def test_sentences_longer_than_the_model_reads_are_counted(capsys, model_dir, tm
     out, err = predict(capsys, "--model", model_dir, source)
     assert len(records(out)) == 2
     assert f"; 1 of the 2 labeled were longer than the model's {limit} tokens and cut;" in err
+
+
+def test_a_file_written_beside_another_runs_output_is_locked_with_it(capsys, model_dir, tmp_path, jsonl):
+    """Run A writes cc.jsonl (and cc.jsonl.partial); run B may not write its page over A's partial file."""
+    output = tmp_path / "cc.jsonl"
+    with FileLock(f"{output}.lock"):
+        for option, name in [("--html", "cc.jsonl.partial"), ("--nonprose", "cc.jsonl.json"),
+                             ("--output", "cc.jsonl.partial.json")]:
+            _, err = predict(capsys, "--model", model_dir, option, tmp_path / name, jsonl, expect_exit=2)
+            assert error_line(err).startswith(f"error: {option} {tmp_path / name}: another kalimat-predict run")
+            assert f"(lock {output}.lock)" in err
+    assert sorted(os.listdir(tmp_path)) == ["articles.jsonl"]
+
+
+def test_lines_that_are_not_prose_are_left_out_counted_and_listed(capsys, model_dir, tmp_path):
+    article = tmp_path / "raw.txt"
+    article.write_text("Presiden meresmikan jalan tol baru, Senin.\nADVERTISEMENT\n-\n"
+                       "\"Jalan ini penting,\" katanya.\nEditor: Aprillia Ika\nBaca Juga :\n"
+                       "Jokowi Resmikan Tol Baru di Sumatera\n(Foto: Istimewa)\n", encoding="utf-8")
+    out, err = predict(capsys, "--model", model_dir, article, "--nonprose", tmp_path / "left.jsonl")
+    assert [r["text"] for r in records(out)] == ["Presiden meresmikan jalan tol baru, Senin.",
+                                                 "\"Jalan ini penting,\" katanya."]
+    assert "6 lines left out as not prose" in err
+    left = records((tmp_path / "left.jsonl").read_text())
+    assert [(r["text"], r["after_sentence"], r["reason"]) for r in left] == [
+        ("ADVERTISEMENT", 0, "ad marker"), ("-", 0, "no words"), ("Editor: Aprillia Ika", 1, "byline"),
+        ("Baca Juga :", 1, "related-article link"), ("Jokowi Resmikan Tol Baru di Sumatera", 1, "related-article link"),
+        ("(Foto: Istimewa)", 1, "photo credit")]
+
+
+@pytest.mark.slow
+def test_a_killed_multi_process_run_keeps_its_finished_articles_for_resume(model_dir, tmp_path):
+    import gzip
+    articles = tmp_path / "many.jsonl"
+    with gzip.open(ROOT / "data" / "corpus" / "indosum.jsonl.gz", "rt", encoding="utf-8") as corpus:
+        articles.write_text("".join(line for _, line in zip(range(700), corpus)), encoding="utf-8")
+    output = tmp_path / "acck.jsonl"
+    options = ["--model", str(model_dir), "--chunk-sentences", "64", str(articles)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    launched = subprocess.Popen([*accelerate_launch(), str(ROOT / "scripts" / "predict.py"), "--output", str(output),
+                                 *options], env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+    partial = Path(f"{output}.partial")
+    deadline = time.monotonic() + 240
+    while not (partial.exists() and partial.read_text().count('"sentence_index": 0,') > 40):
+        assert launched.poll() is None and time.monotonic() < deadline, "finished or stuck before the kill"
+        time.sleep(0.05)
+    os.killpg(launched.pid, signal.SIGKILL)  # the launcher and every process it started: kill -9 of the job
+    subprocess.run(["pkill", "-KILL", "-f", str(output)])  # workers the launcher put in sessions of their own
+    launched.wait(30)
+    while True:  # the kernel drops the dead workers' lock as they go
+        try:
+            FileLock(f"{output}.lock").acquire().release()
+            break
+        except Locked:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    kept = partial.read_text().count('"sentence_index": 0,')
+    assert kept > 40 and not output.exists() and Path(f"{output}.partial.shards").is_dir()
+
+    main(["--output", str(output), "--resume", *options])
+    assert not Path(f"{output}.partial.shards").exists() and not partial.exists()
+    single = tmp_path / "single.jsonl"
+    main(["--output", str(single), *options])
+    got, expected = records(output.read_text()), records(single.read_text())
+    assert [(r["article_id"], r["sentence_index"], r["label"]) for r in got] == [
+        (r["article_id"], r["sentence_index"], r["label"]) for r in expected]
+    for a, b in zip(got, expected):
+        assert a["probs"] == pytest.approx(b["probs"], abs=2e-3)

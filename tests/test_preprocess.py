@@ -6,27 +6,27 @@ import pytest
 from omegaconf import OmegaConf
 
 from train.core.errors import KalimatError
-from train.core.paths import CONFIG_DIR, ROOT
+from train.core.paths import ROOT
 from train.data.articles import Article, read_articles
 from train.data.preprocess import PREPROCESSING_FILE, Preprocessor
 
 
-def test_default_loads_the_project_config():
-    config = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "cleaning" / "default.yaml"))
-    assert Preprocessor.default().to_dict() == {"drop_lines": config["drop_lines"], "strip": config["strip"]}
+def test_from_config_accepts_dictconfig_dict_and_the_plain_lists_of_older_exports():
+    kinds = {"drop_lines": {"ad marker": ["Iklan"]}, "strip": [r"\[foto\]"]}
+    plain = {"drop_lines": ["Iklan"], "strip": [r"\[foto\]"]}
+    for cfg, reason in ((OmegaConf.create(kinds), "ad marker"), (kinds, "ad marker"), (plain, "leftover")):
+        split = Preprocessor.from_config(cfg).split_text("Iklan\nHujan turun [foto] deras.")
+        assert split.sentences == ["Hujan turun deras."] and split.stripped == ["[foto]"]
+        assert [(line.text, line.after) for line in split.left_out] == [("Iklan", -1)]
+        assert split.left_out[0].reason == reason
 
 
-def test_from_config_accepts_dictconfig_and_dict():
-    node = OmegaConf.create({"drop_lines": ["Iklan"], "strip": [r"\[foto\]"]})
-    for cfg in (node, {"drop_lines": ["Iklan"], "strip": [r"\[foto\]"]}):
-        preprocessor = Preprocessor.from_config(cfg)
-        assert preprocessor.clean("Iklan\nHujan turun [foto] deras.") == (["Hujan turun deras."], ["Iklan", "[foto]"])
-
-
-@pytest.mark.parametrize("key", ["drop_lines", "strip"])
-def test_bad_regex_names_pattern_and_key(key):
-    cfg = {"drop_lines": [], "strip": [], key: ["ok", "[unclosed"]}
-    with pytest.raises(KalimatError, match=rf"cleaning\.{key}.*\[unclosed"):
+@pytest.mark.parametrize("key, patterns, named", [("drop_lines", {"ad": ["ok", "[unclosed"]}, "drop_lines.ad"),
+                                                   ("drop_with_next", {"link": ["[unclosed"]}, "drop_with_next.link"),
+                                                   ("strip", ["ok", "[unclosed"], "strip")])
+def test_bad_regex_names_pattern_and_key(key, patterns, named):
+    cfg = {"drop_lines": {}, "strip": [], key: patterns}
+    with pytest.raises(KalimatError, match=rf"cleaning\.{named}: .*\[unclosed"):
         Preprocessor.from_config(cfg)
 
 
@@ -36,14 +36,15 @@ def test_patterns_must_be_a_list():
 
 
 def test_save_load_round_trip(tmp_path):
-    original = Preprocessor(drop_lines=["Iklan.*"], strip=[r"\s*\(bbn\)$"])
+    original = Preprocessor(drop_lines={"ad": ["Iklan.*"]}, strip=[r"\s*\(bbn\)$"], drop_with_next={"link": ["Baca:"]})
     original.save(tmp_path)
     assert json.loads((tmp_path / PREPROCESSING_FILE).read_text(encoding="utf-8")) == original.to_dict()
     loaded = Preprocessor.load(tmp_path)
     assert loaded.to_dict() == original.to_dict()
-    text = "Iklan mobil\nHarga naik. Warga mengeluh (bbn)"
-    expected = (["Harga naik.", "Warga mengeluh"], ["Iklan mobil", "(bbn)"])
-    assert loaded.sentences(text) == original.sentences(text) == expected
+    text = "Iklan mobil\nHarga naik. Warga mengeluh (bbn)\nBaca:\nJudul lain"
+    assert loaded.split_text(text) == original.split_text(text)
+    assert loaded.article_sentences(Article("a", text)) == (
+        ["Harga naik.", "Warga mengeluh"], ["Iklan mobil", "Baca:", "Judul lain", "(bbn)"])
 
 
 def test_load_without_file_falls_back_to_default(tmp_path):
@@ -59,9 +60,10 @@ def test_load_of_a_corrupt_file_is_a_user_error(tmp_path):
 def test_sentences_clean_then_split_every_line():
     preprocessor = Preprocessor.default()
     text = "Logo Kabar Kita\n\nJudul tanpa titik\nDr. Budi datang.\u00a0Ia  pulang.\nBaca juga: Berita lain"
-    sentences, removed = preprocessor.sentences(text)
-    assert sentences == ["Judul tanpa titik", "Dr. Budi datang.", "Ia pulang."]
-    assert removed == ["Logo Kabar Kita", "Baca juga: Berita lain"]
+    split = preprocessor.split_text(text)
+    assert split.sentences == ["Judul tanpa titik", "Dr. Budi datang.", "Ia pulang."]
+    assert [(line.text, line.reason, line.after) for line in split.left_out] == [
+        ("Logo Kabar Kita", "logo", -1), ("Baca juga: Berita lain", "related-article link", 2)]
 
 
 def test_presplit_article_is_kept_as_given():

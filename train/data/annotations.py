@@ -20,7 +20,7 @@ disagreement (``label`` is the final one; see :mod:`train.data.agreement`)::
 
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import KalimatError
@@ -118,21 +118,25 @@ class MatchResult:
     labels: dict[tuple[str, int], str]  # (article id, sentence index) -> gold label
     unmatched: list[Annotation]  # annotations of known articles whose sentence no longer exists
     unlabeled: list[tuple[str, str]]  # (article id, text) of annotated-article sentences without an annotation
+    left_out: list[Annotation] = field(default_factory=list)  # annotations of lines cleaning leaves out as not prose
 
 
 def match_annotations(
     sentences: dict[str, list[str]],
     annotations: dict[Key, Annotation],
     annotated_articles: set[str],
+    left_out: dict[str, set[str]] | None = None,
 ) -> MatchResult:
     """Match annotations to sentences.
 
     ``sentences`` maps article id to its sentences. ``annotated_articles`` are the articles
     that must be labeled in full; their sentences without an annotation are reported.
     Annotations of articles that are not being built at all are ignored (a user may build a
-    subset), but one whose article is present and whose text is not is reported. A text
-    annotated more often than its article holds it is an error naming both lines.
+    subset), but one whose article is present and whose text is not is reported, unless
+    cleaning leaves that text out as not prose (``left_out``: article id -> lines), which is
+    counted apart. A text annotated more often than its article holds it is an error naming both lines.
     """
+    left_out = left_out or {}
     labels, present, unlabeled = {}, set(), []
     for aid, texts in sentences.items():
         for index, key in enumerate(sentence_keys(aid, texts)):
@@ -152,4 +156,6 @@ def match_annotations(
                                f"{occurrence} time(s), but it is annotated again here (first at {first.where}); "
                                "keep one annotation per appearance")
         unmatched.append(annotation)
-    return MatchResult(labels, unmatched, unlabeled)
+    not_prose = [a for a in unmatched if normalize_whitespace(a.text) in left_out.get(a.article_id, ())]
+    unmatched = [a for a in unmatched if normalize_whitespace(a.text) not in left_out.get(a.article_id, ())]
+    return MatchResult(labels, unmatched, unlabeled, not_prose)

@@ -38,6 +38,7 @@ from .articles import Article, expand_inputs, read_articles
 from .context import neighbours
 from .preprocess import Preprocessor
 from .splits import GoldArticle, assign_splits
+from .splitter import split_sentences
 from .teacher import WEAK_LABELERS, fit_teacher
 from .weak_labels import RULE_LABELS, RULE_NAMES, fired_rules, vote
 
@@ -262,13 +263,20 @@ def build_records(cfg: DictConfig) -> Built:
         raise KalimatError("no articles found in data.sources; point it at a folder of .txt files")
     _check_unique(articles)
 
-    sentences, removed = {}, {}
+    sentences, removed, left_out = {}, {}, {}
     for article in articles:
-        sentences[article.id], removed[article.id] = preprocessor.article_sentences(article)
+        split = preprocessor.split(article)
+        sentences[article.id] = split.sentences
+        removed[article.id] = [f"{line.text} ({line.reason})" for line in split.left_out] + split.stripped
+        # An annotation may name a left-out line whole or sentence by sentence (annotated before it was left out).
+        left_out[article.id] = {text for line in split.left_out for text in (line.text, *split_sentences(line.text))}
 
     annotations = load_annotations(_sources(data, "annotations"))
-    match = match_annotations(sentences, annotations, {a.id for a in labeled})
+    match = match_annotations(sentences, annotations, {a.id for a in labeled}, left_out)
     _report_matching(match, data.allow_unmatched_annotations, data.allow_unlabeled_sentences)
+    if match.left_out:
+        print(f"{len(match.left_out)} annotations are of lines cleaning now leaves out as not prose "
+              "(kept in the annotation files, not used; the dataset card lists the lines)")
 
     # Splits over the gold-labeled articles only; weak-only articles, and those of outlets
     # in data.split.train_only (the seeds, which the labeling functions were written from), always train.
