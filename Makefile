@@ -17,7 +17,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes; torch first so pip never picks a CUDA build by itself.
 $(VENV)/.installed: pyproject.toml scripts/install_torch.sh | $(BIN)/python
 	scripts/install_torch.sh $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -60,10 +60,10 @@ MODELS = "model: indobert_base, indobert_lite, local, mini"
 
 
 @pytest.mark.parametrize("command, groups", [
-    ("train", ["cleaning: default", "data: news, seeds", "experiment: debug, offline, quickstart",
+    ("train", ["cleaning: default", "data: news, own, seeds", "experiment: debug, offline, quickstart",
                "hparams_search: mini_optuna", MODELS, "paths: default", "trainer: default, from_scratch"]),
     ("train.pretrain", ["cleaning: default", MODELS, "paths: default"]),
-    ("train.dataset", ["cleaning: default", "data: news, seeds", "paths: default"]),
+    ("train.dataset", ["cleaning: default", "data: news, own, seeds", "paths: default"]),
 ])
 def test_help_lists_the_groups_each_command_takes_with_their_options(command, groups):
     result = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True, text=True, timeout=120)

@@ -12,7 +12,7 @@ from transformers import AutoModelForSequenceClassification, pipeline
 from train.core.atomic import atomic_dir
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
-from train.data.preprocess import PREPROCESSING_FILE
+from train.data.preprocess import PREPROCESSING_FILE, Preprocessor
 from train.inference.int8_engine import ENGINE_FILE
 from train.modeling.export import save_model, write_card
 from train.modeling.mini_model import mini_config, train_wordpiece
@@ -62,7 +62,7 @@ def test_export_loads_with_a_plain_pipeline(tmp_path, model_and_tokenizer, repor
     assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
     assert config["label2id"] == {label: i for i, label in enumerate(LABELS)}
     assert json.loads((model_dir / "report.json").read_text()) == report
-    assert json.loads((model_dir / PREPROCESSING_FILE).read_text())["drop_lines"] == list(CLEANING.drop_lines)
+    assert json.loads((model_dir / PREPROCESSING_FILE).read_text()) == Preprocessor.from_config(CLEANING).to_dict()
 
     classify = pipeline("text-classification", model=str(model_dir))
     results = classify(["Harga beras naik 10 persen.", "“Kami akan membantu warga,” kata Gubernur."])

@@ -165,7 +165,7 @@ def test_an_interrupted_pretraining_resumes_with_its_own_tokenizer_and_settings(
     seeds = sorted((ROOT / "seeds").glob("*.txt"))
     for path in seeds[:4]:
         shutil.copy(path, corpus)
-    settings = (*TINY, "trainer.max_steps=60", "trainer.save_steps=1", "run_name=pt")
+    settings = (*TINY, "trainer.max_steps=150", "trainer.save_steps=1", "run_name=pt")
     env = train_env()
     assert "holds no interrupted pretraining" in _pretrain(tmp_path, *settings, "train.resume=true", env=env).stderr
     assert not (tmp_path / "runs" / "pt").exists()
@@ -201,7 +201,7 @@ def test_an_interrupted_pretraining_resumes_with_its_own_tokenizer_and_settings(
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     export = tmp_path / "models" / "pt"
     assert json.loads((export / "tokenizer.json").read_text())["model"] == tokenizer["model"]
-    assert json.loads((export / "pretraining.json").read_text())["steps"] == 60
+    assert json.loads((export / "pretraining.json").read_text())["steps"] == 150
 
     weights = (export / "model.safetensors").read_bytes()
     for overrides, refusal in [((), "holds a finished run; choose another run_name, or set train.overwrite=true"),

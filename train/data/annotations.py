@@ -145,17 +145,18 @@ def match_annotations(
                 labels[aid, index] = annotations[key].label
             elif aid in annotated_articles:
                 unlabeled.append((aid, key[1]))
-    unmatched = []
+    unmatched, not_prose = [], []
     for key, annotation in annotations.items():
         if key in present or annotation.article_id not in sentences:
             continue
         aid, text, occurrence = key
-        if occurrence and (aid, text, occurrence - 1) in present:
+        if text in left_out.get(aid, ()):
+            not_prose.append(annotation)
+        elif occurrence and (aid, text, occurrence - 1) in present:
             first = annotations[aid, text, 0]
             raise KalimatError(f"{annotation.where}: article {aid} holds the sentence {text[:60]!r} "
                                f"{occurrence} time(s), but it is annotated again here (first at {first.where}); "
                                "keep one annotation per appearance")
-        unmatched.append(annotation)
-    not_prose = [a for a in unmatched if normalize_whitespace(a.text) in left_out.get(a.article_id, ())]
-    unmatched = [a for a in unmatched if normalize_whitespace(a.text) not in left_out.get(a.article_id, ())]
+        else:
+            unmatched.append(annotation)
     return MatchResult(labels, unmatched, unlabeled, not_prose)

@@ -40,6 +40,17 @@ from .writers import WRITERS, HtmlWriter, format_counts
 
 
 @dataclass(frozen=True)
+class RayOptions:
+    """Where and how wide ``--ray`` runs (:mod:`train.inference.ray_batch`)."""
+
+    address: str | None = None
+    concurrency: int = 1
+    cpus_per_actor: float = 1
+    gpus_per_actor: float = 0
+    articles_per_call: int = 64
+
+
+@dataclass(frozen=True)
 class Plan:
     """What the command line asks for, checked (see :func:`train.inference.predict.parse_args`)."""
 
@@ -55,6 +66,7 @@ class Plan:
     resume: bool = False
     skip_bad: bool = False
     chunk_sentences: int = 2048
+    ray: RayOptions | None = None
 
     @property
     def stream(self) -> bool:

@@ -47,6 +47,7 @@ How a run goes:
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from transformers.utils import logging as hf_logging
@@ -56,7 +57,7 @@ from ..core.distributed import process_state
 from ..core.errors import KalimatError, exit_on_error
 from ..core.precision import DEVICES, INFERENCE_PRECISIONS
 from ..data.articles import expand_inputs
-from .job import DiskFull, JobState, Plan, lock_path, run
+from .job import DiskFull, JobState, Plan, RayOptions, count_articles, lock_outputs, lock_path, run
 from .resume import partial_path, sidecar_path
 
 
@@ -95,7 +96,8 @@ def parse_args(argv=None) -> Plan:
                         '.jsonl file ({"id", "text"} or {"id", "sentences"} a line), or - for standard input')
     parser.add_argument("--model", required=True, help="exported model folder, e.g. models/<run_name>")
     parser.add_argument("--output", type=output_file, help="write records here instead of standard output")
-    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default: jsonl)")
+    parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl",
+                        help="output format (default: jsonl; parquet with --ray)")
     parser.add_argument("--html", type=output_file, help="also write a readable page: sentences coloured by label")
     parser.add_argument("--nonprose", type=output_file, metavar="FILE",
                         help="list the lines left out as not prose (bylines, ads, links, separators) as JSONL: "
@@ -113,7 +115,28 @@ def parse_args(argv=None) -> Plan:
                         help="report and skip unreadable files and malformed JSONL lines instead of stopping")
     parser.add_argument("--chunk-sentences", type=int, default=2048,
                         help="sentences labeled together; memory grows with it (default: 2048)")
+    ray = parser.add_argument_group("Ray (a cluster, or a local Ray instance; see the README)")
+    ray.add_argument("--ray", action="store_true",
+                     help="label on Ray Data: --output is a folder (or object-store URI) of part files")
+    ray.add_argument("--ray-address", help="an existing cluster (default: RAY_ADDRESS, else a local instance)")
+    ray.add_argument("--concurrency", type=int, default=1, help="model replicas, one per actor (default: 1)")
+    ray.add_argument("--cpus-per-actor", type=float, default=1, help="CPUs each actor uses (default: 1)")
+    ray.add_argument("--gpus-per-actor", type=float, default=0, help="GPUs each actor uses (default: 0)")
+    ray.add_argument("--articles-per-call", type=int, default=64,
+                     help="articles each actor labels in one call (default: 64)")
     args = parser.parse_args(argv)
+    if args.format == "parquet" and not args.ray:
+        raise KalimatError("--format parquet needs --ray (part files); use jsonl or csv for one file")
+    if args.ray:
+        if args.resume or args.html or args.nonprose:
+            raise KalimatError("--ray writes part files in parallel: --resume, --html and --nonprose are for one "
+                               "process; leave them out")
+        for option, value in (("--concurrency", args.concurrency), ("--articles-per-call", args.articles_per_call),
+                              ("--cpus-per-actor", args.cpus_per_actor)):
+            if value <= 0:
+                raise KalimatError(f"{option} {value}: give a number above 0")
+        if args.gpus_per_actor < 0:
+            raise KalimatError(f"--gpus-per-actor {args.gpus_per_actor}: give 0 or more")
     if args.resume and args.output is None:
         raise KalimatError("--resume needs --output FILE, the output of the interrupted run")
     if args.chunk_sentences < 1:
@@ -122,7 +145,11 @@ def parse_args(argv=None) -> Plan:
         raise KalimatError("--batch-size must be at least 1")
     plan = Plan(inputs=args.inputs, model=Path(args.model), output=args.output, format=args.format, html=args.html,
                 nonprose=args.nonprose, batch_size=args.batch_size, device=args.device, precision=args.precision,
-                resume=args.resume, skip_bad=args.skip_bad, chunk_sentences=args.chunk_sentences)
+                resume=args.resume, skip_bad=args.skip_bad, chunk_sentences=args.chunk_sentences,
+                ray=RayOptions(args.ray_address, args.concurrency, args.cpus_per_actor, args.gpus_per_actor,
+                               args.articles_per_call) if args.ray else None)
+    if plan.ray:
+        return plan  # the output is a folder or URI of part files, checked by the Ray job
     check_paths(plan)
     if plan.resume and plan.stream:
         raise KalimatError(f"--resume: --output {plan.output} is a stream (a FIFO or a device), written through as "
@@ -156,6 +183,14 @@ def check_paths(plan: Plan) -> None:
 def main(argv=None) -> None:
     plan = parse_args(argv)
     hf_logging.disable_progress_bar()  # per-file loading bars would bury the summary
+    if plan.ray:
+        from .ray_batch import run_on_ray  # only here: kalimat-predict without --ray never imports ray
+
+        with ExitStack() as locks:
+            if "://" not in str(plan.output):
+                lock_outputs(plan, locks)
+            run_on_ray(plan, count_articles)
+        return
     state = process_state()
     job = JobState()
     try:
