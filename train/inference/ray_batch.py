@@ -187,8 +187,13 @@ def run_on_ray(plan, count_articles) -> None:
     del checked
 
     address = options.address or os.environ.get("RAY_ADDRESS")
-    ray.init(address=address, log_to_driver=False, include_dashboard=False,
-             runtime_env={"env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})
+    try:
+        ray.init(address=address, log_to_driver=False, include_dashboard=False,
+                 runtime_env={"env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})
+    except ConnectionError as err:
+        raise KalimatError(f"cannot connect to the Ray cluster at {address} ({' '.join(str(err).split())[:200]}); "
+                           "check --ray-address (or RAY_ADDRESS) and the cluster's auth token, or leave both out "
+                           "to start a local instance") from None
     try:
         # Reading and writing take no CPU of their own in Ray's accounting: the actors may have them
         # all (two actors on two cores), and a read task waiting for a free CPU would wait for ever.
