@@ -11,7 +11,7 @@ from pathlib import Path
 from train.core.atomic import check_output, write_text
 from train.core.errors import exit_on_error
 from train.core.precision import INFERENCE_PRECISIONS
-from train.inference.benchmark import run_benchmark
+from train.reporting.benchmark import run_benchmark
 
 
 @exit_on_error

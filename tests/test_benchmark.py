@@ -10,7 +10,7 @@ from inference_fixtures import model_dir  # noqa: F401 (a fixture)
 from transformers import AutoTokenizer
 
 from train.core.paths import ROOT
-from train.inference.benchmark import benchmark_sentences
+from train.reporting.benchmark import benchmark_sentences
 
 
 def test_benchmark_times_both_ways_and_prints_json(tmp_path, model_dir):  # noqa: F811

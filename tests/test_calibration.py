@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from train.reporting.calibration import expected_calibration_error, fit_temperature, reliability, softmax
+from train.modeling.calibration import expected_calibration_error, fit_temperature, reliability, softmax
 
 
 def test_the_fitted_temperature_is_the_known_optimum():

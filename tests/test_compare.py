@@ -10,7 +10,8 @@ from report_fixtures import gold_labels, predictions_with_accuracy, write_run
 
 from train.core.paths import ROOT
 from train.reporting.compare import load_runs, main, paired_test
-from train.reporting.evaluation import bootstrap_macro_f1, macro_f1
+from train.core.metrics import macro_f1
+from train.reporting.evaluation import bootstrap_macro_f1
 
 N = 300
 GOLD = gold_labels(N)

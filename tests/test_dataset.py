@@ -16,7 +16,7 @@ from train.data import build
 from train.data.build import build_dataset, ensure_dataset, load_processed
 from train.data.teacher import fit_teacher
 from train.modeling.training import cv_phases
-from train.reporting.evaluation import macro_f1
+from train.core.metrics import macro_f1
 
 SEEDS = ROOT / "seeds"
 ANNOTATIONS = ROOT / "data" / "annotations" / "seeds.jsonl"

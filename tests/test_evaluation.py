@@ -5,7 +5,8 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.core.labels import LABELS
-from train.reporting.evaluation import bootstrap_macro_f1, compute_metrics, macro_f1, macro_f1_interval, summarize_cv
+from train.core.metrics import macro_f1
+from train.reporting.evaluation import bootstrap_macro_f1, compute_metrics, macro_f1_interval, summarize_cv
 
 QUOTE, OPINION, CLAIM, BACKGROUND = "quote", "opinion", "claim", "background"
 

@@ -14,7 +14,8 @@ from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
 from train.data.preprocess import PREPROCESSING_FILE, Preprocessor
 from train.inference.int8_engine import ENGINE_FILE
-from train.modeling.export import save_model, write_card
+from train.modeling.export import save_model
+from train.reporting.model_card import write_card
 from train.modeling.mini_model import mini_config, train_wordpiece
 from train.reporting.report import load_report
 

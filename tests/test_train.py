@@ -19,7 +19,7 @@ from train.data.context import article_windows
 from train.inference.predictor import Predictor, label_agreement
 from train.modeling.training import gold, windows
 from train.pipeline import check_config
-from train.reporting.evaluation import macro_f1
+from train.core.metrics import macro_f1
 
 SENTENCE = "“Kami akan terus membantu warga,” kata Gubernur kepada wartawan."
 

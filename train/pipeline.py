@@ -34,13 +34,15 @@ from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
 from .core.settings import BOOLEAN, COUNT, MINI_SETTINGS, POSITIVE, SEED, check_model_settings
 from .data.build import DATA_SETTINGS, check_lists, ensure_dataset, load_processed
 from .data.context import CONTEXTS
-from .modeling.export import save_model, score_served, write_card
+from .modeling.export import save_model, score_served
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, has_checkpoint, remove_checkpoints, run_phase, unlabelled_texts
 from .modeling.training import gold as gold_sentences
 from .reporting.baselines import baseline_predictions
-from .reporting.evaluation import macro_f1, paired_comparison, scored, summarize_cv
+from .core.metrics import macro_f1
+from .reporting.evaluation import paired_comparison, scored, summarize_cv
+from .reporting.model_card import write_card
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
 
 

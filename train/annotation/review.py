@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.errors import KalimatError
 from ..core.labels import DEFINITIONS, LABELS
-from ..reporting.render import HTML_END, html_start
+from ..core.render import HTML_END, html_start
 from ..reporting.report import load_predictions, load_report
 
 

@@ -14,6 +14,7 @@ the inputs (articles, annotations, config, preprocessing code) changed or the fo
 
 import hashlib
 import json
+import random
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from ..core.errors import Interrupted, KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.overrides import check_overrides
 from ..core.settings import BOOLEAN, PATH, PLAIN_NAME, as_written, check_settings
-from ..reporting.evaluation import macro_f1
-from ..reporting.render import Heading, Paragraph, Table, to_markdown
+from ..core.metrics import macro_f1
+from ..core.render import Heading, Paragraph, Table, to_markdown
 from .agreement import agreement, annotator_pairs
 from .annotations import load_annotations, match_annotations
 from .articles import Article, expand_inputs, read_articles
@@ -69,6 +70,11 @@ DATA_SETTINGS = {
         "null (all of them) or a whole number >= 0",
     ),
     "data.split.seed": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    "data.gold_train_sentences": (
+        lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+        "null (every gold training sentence) or a whole number >= 1",
+    ),
+    "data.gold_train_rest": (lambda v: v in ("drop", "weak"), "drop or weak"),
     "data.allow_unmatched_annotations": BOOLEAN,
     "data.allow_unlabeled_sentences": BOOLEAN,
 }
@@ -288,13 +294,16 @@ def build_records(cfg: DictConfig) -> Built:
             gold_articles.append(GoldArticle(article.id, article.category, tuple(lab for lab in labels if lab)))
     split_of = assign_splits(gold_articles, data.split.validation, data.split.test, data.split.seed,
                              _fixed_test(data.split.test_articles))
+    hidden = _gold_beyond(articles, sentences, split_of, data.gold_train_sentences, data.split.seed)
     records = []
     for article in articles:
+        if article.id in hidden and data.gold_train_rest == "drop":
+            continue
         texts = sentences[article.id]
         for index, (text, rules, (previous, following)) in enumerate(
             zip(texts, fired_rules(texts), neighbours(texts))
         ):
-            gold = match.labels.get((article.id, index))
+            gold = None if article.id in hidden else match.labels.get((article.id, index))
             weak = vote(rules)
             records.append({
                 "article_id": article.id, "sentence_index": index, "text": text,
@@ -306,6 +315,27 @@ def build_records(cfg: DictConfig) -> Built:
     teacher = _teacher_labels(records) if data.weak_labeler == "teacher" else None
     first, second, _ = annotator_pairs(a for a in annotations.values() if a.article_id in sentences)
     return Built(records, removed, agreement(first, second) if first else None, data.weak_labeler, teacher)
+
+
+def _gold_beyond(articles: list[Article], sentences: dict, split_of: dict, limit: int | None, seed: int) -> set[str]:
+    """The training articles whose gold labels are left unused: those beyond about ``limit`` gold sentences.
+
+    For learning curves and quick recipes. Training articles are taken in a seeded order
+    (always the same ones for the same seed, a smaller set inside a larger one) until ``limit``
+    sentences; the seed articles always stay. Validation and test articles are never touched.
+    """
+    if limit is None:
+        return set()
+    train = [a for a in articles if split_of.get(a.id) == "train"]
+    random.Random(seed).shuffle(train)
+    kept = sum(len(sentences[a.id]) for a in articles if a.id not in split_of)  # the seeds: always gold
+    beyond = set()
+    for article in train:
+        if kept >= limit:
+            beyond.add(article.id)
+        else:
+            kept += len(sentences[article.id])
+    return beyond
 
 
 def _fixed_test(path) -> set[str] | None:

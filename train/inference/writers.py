@@ -13,7 +13,7 @@ import json
 from collections import Counter
 
 from ..core.labels import DEFINITIONS, LABELS
-from ..reporting.render import HTML_END, html_start
+from ..core.render import HTML_END, html_start
 from .labeling import ArticleResult
 
 CSV_COLUMNS = ["article_id", "sentence_index", "text", "label", "score", *(f"prob_{label}" for label in LABELS)]

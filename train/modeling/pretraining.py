@@ -50,7 +50,7 @@ from ..core.precision import device_name, resolve_device, resolve_precision
 from ..core.run_folder import CHECKPOINTS, RunFolder, check_resumable
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
-from ..reporting.render import Heading, Paragraph, Table, to_markdown
+from ..core.render import Heading, Paragraph, Table, card_front_matter, to_markdown
 from .mini_model import mini_config, train_wordpiece
 from .model_loader import ModelLoader
 from .training import last_complete_checkpoint
@@ -397,4 +397,4 @@ def model_card(summary: dict, model_dir: Path) -> str:
         ]),
         Paragraph("Settings: " + json.dumps(summary["settings"], sort_keys=True)),
     ]
-    return "---\nlanguage: id\nlibrary_name: transformers\npipeline_tag: fill-mask\ntags:\n- kalimat\n---\n\n" + to_markdown(blocks)
+    return card_front_matter("fill-mask", ["kalimat"]) + to_markdown(blocks)

@@ -40,8 +40,8 @@ from ..core.run_folder import CHECKPOINTS
 from ..data.context import context_text
 from ..data.splits import GoldArticle, article_folds, check_folds
 from ..inference.predictor import Predictor, count_truncated
-from ..reporting.calibration import expected_calibration_error, fit_temperature, reliability, softmax
-from ..reporting.evaluation import macro_f1
+from .calibration import expected_calibration_error, fit_temperature, reliability, softmax
+from ..core.metrics import macro_f1
 from .model_loader import ModelLoader
 
 RESULT_FILE = "result.json"

@@ -50,8 +50,9 @@ from ..core.atomic import atomic_file, check_output, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS
 from ..core.settings import as_written
-from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, macro_f1, paired_comparison
-from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
+from ..core.metrics import macro_f1
+from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
+from ..core.render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
 from .report import PREDICTION_FILES, REPORT_FILE, load_predictions, load_report
 
 PREDICTION_SETS = {"cv": "cross-validation out-of-fold (pooled)", "test": "test split"}

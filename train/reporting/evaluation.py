@@ -2,12 +2,8 @@
 
 The full metrics come from the ``evaluate`` module shipped in ``train/metrics`` (loaded by
 path, so it works offline). Bootstrap loops need macro-F1 thousands of times, which is too
-slow through ``evaluate``; :func:`macro_f1` computes the same number from a confusion
-matrix with numpy, and the tests check that both agree.
-
-Macro-F1 here is the unweighted mean of per-class F1 over the labels that occur in the gold
-labels or the predictions (scikit-learn's ``average="macro"``), so a bootstrap sample that
-happens to miss a rare class is not scored 0 on it.
+slow through ``evaluate``: :func:`train.core.metrics.macro_f1` computes the same number from
+a confusion matrix with numpy, and the tests check that both agree.
 """
 
 import functools
@@ -18,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import binomtest, chi2
 
-from ..core.labels import LABEL2ID, LABELS
+from ..core.labels import LABELS
+from ..core.metrics import N_LABELS, check_lengths, macro_f1, macro_f1_from_confusions, pair_codes
 
 METRIC_PATH = Path(__file__).parent / "metrics" / "kalimat_classification"
-N_LABELS = len(LABELS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,18 +31,10 @@ def _classification_metric():
 
 def compute_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
     """The *Metrics* object of ``docs/report_schema.md``: accuracy, macro-F1, per class, confusion matrix."""
-    _check_lengths(gold, pred)
+    check_lengths(gold, pred)
     return _classification_metric().compute(
         predictions=list(pred), references=list(gold), labels=list(LABELS)
     )
-
-
-def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
-    """Macro-F1 of one set of predictions (same number as ``compute_metrics(...)["macro_f1"]``)."""
-    _check_lengths(gold, pred)
-    pair_codes = _pair_codes(gold, pred)
-    counts = np.bincount(pair_codes, minlength=N_LABELS * N_LABELS)
-    return float(_macro_f1_from_confusions(counts.reshape(1, N_LABELS, N_LABELS))[0])
 
 
 def bootstrap_macro_f1(
@@ -58,10 +46,10 @@ def bootstrap_macro_f1(
     sets with the same indices is what makes a paired comparison between them possible.
     """
     for pred in preds:
-        _check_lengths(gold, pred)
+        check_lengths(gold, pred)
     rng = np.random.default_rng(seed)
     n = len(gold)
-    pair_codes = np.stack([_pair_codes(gold, pred) for pred in preds])  # (sets, n)
+    codes_of_sets = np.stack([pair_codes(gold, pred) for pred in preds])  # (sets, n)
     scores = np.empty((n_resamples, len(preds)))
     # Resample in chunks so memory stays bounded for large prediction files.
     chunk = max(1, 2_000_000 // max(n, 1))
@@ -69,9 +57,9 @@ def bootstrap_macro_f1(
         stop = min(start + chunk, n_resamples)
         indices = rng.integers(0, n, size=(stop - start, n))
         for j in range(len(preds)):
-            codes = pair_codes[j][indices] + np.arange(stop - start)[:, None] * N_LABELS * N_LABELS
+            codes = codes_of_sets[j][indices] + np.arange(stop - start)[:, None] * N_LABELS * N_LABELS
             counts = np.bincount(codes.ravel(), minlength=(stop - start) * N_LABELS * N_LABELS)
-            scores[start:stop, j] = _macro_f1_from_confusions(counts.reshape(-1, N_LABELS, N_LABELS))
+            scores[start:stop, j] = macro_f1_from_confusions(counts.reshape(-1, N_LABELS, N_LABELS))
     return scores
 
 
@@ -163,26 +151,3 @@ def _mcnemar(fixed: int, broken: int) -> tuple[float, str]:
     return float(chi2.sf(statistic, df=1)), "chi-square"
 
 
-def _check_lengths(gold: Sequence[str], pred: Sequence[str]) -> None:
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions")
-    if len(gold) == 0:
-        raise ValueError("no sentences to evaluate")
-
-
-def _pair_codes(gold: Sequence[str], pred: Sequence[str]) -> np.ndarray:
-    """One integer per sentence, ``gold_id * N_LABELS + pred_id``: its cell of the confusion matrix."""
-    gold_ids = np.array([LABEL2ID[label] for label in gold])
-    pred_ids = np.array([LABEL2ID[label] for label in pred])
-    return gold_ids * N_LABELS + pred_ids
-
-
-def _macro_f1_from_confusions(confusions: np.ndarray) -> np.ndarray:
-    """Macro-F1 of each confusion matrix in a ``(k, labels, labels)`` stack (rows gold, columns predicted)."""
-    true_positives = np.diagonal(confusions, axis1=1, axis2=2)
-    gold_totals = confusions.sum(axis=2)
-    pred_totals = confusions.sum(axis=1)
-    denominators = gold_totals + pred_totals  # 2 TP + FP + FN
-    present = denominators > 0
-    f1 = np.divide(2 * true_positives, denominators, out=np.zeros(confusions.shape[:2]), where=present)
-    return f1.sum(axis=1) / present.sum(axis=1)

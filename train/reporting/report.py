@@ -20,7 +20,7 @@ from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.paths import REPORT_FILE
 from .calibration import reliability_figure
-from .render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
+from ..core.render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_markdown
 
 REPORT_SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (2,)

@@ -127,3 +127,12 @@ def _markdown_text(text: str) -> str:
 
 def _markdown_cell(value) -> str:
     return _markdown_text(str(value)).replace("|", "\\|")
+
+
+def card_front_matter(pipeline_tag: str, tags: list[str], base_model: str | None = None) -> str:
+    """The YAML front matter of a Hugging Face model card (``README.md`` of a model folder), by ``huggingface_hub``."""
+    from huggingface_hub import ModelCardData
+
+    data = ModelCardData(language="id", library_name="transformers", pipeline_tag=pipeline_tag, tags=tags,
+                         base_model=base_model)
+    return f"---\n{data.to_yaml()}\n---\n\n"

@@ -45,8 +45,8 @@ from ..core.precision import cpu_has_amx
 from ..data.context import article_windows, model_context
 from ..data.segmentation_eval import corpus_paragraphs
 from ..modeling.mini_model import mini_config, train_wordpiece
-from .int8_engine import CALIBRATION_SENTENCES, Int8Engine, build_int8_engine
-from .predictor import Predictor, check_model_dir, label_agreement, load_tokenizer
+from ..inference.int8_engine import CALIBRATION_SENTENCES, Int8Engine, build_int8_engine
+from ..inference.predictor import Predictor, check_model_dir, label_agreement, load_tokenizer
 
 MAX_LENGTH = 128  # configs/trainer/default.yaml: what the models are trained with
 CHECK_BATCH_SIZE = 8  # the untimed second run that checks labels do not depend on batching
