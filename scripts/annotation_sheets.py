@@ -1,7 +1,7 @@
 """Annotation sheets: articles -> numbered sentences to read and label -> annotation file.
 
     # 1. sheets of whole articles, numbered exactly as the project splits them
-    python scripts/annotation_sheets.py make data/corpus/articles.jsonl --out sheets/ \
+    python scripts/annotation_sheets.py make my_articles.jsonl --out sheets/ \
         --per-batch 20 --second-share 0.2
     # 2. an annotator writes sheets/labels/<sheet>.jsonl: {"article_id", "index", "label", "note"}
     #    for every sentence of the sheet <sheet>.md (batch_01, ..., second_01, ...)
