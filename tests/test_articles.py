@@ -41,7 +41,10 @@ def test_nested_folder_ids_keep_their_subfolder(tmp_path):
     (tmp_path / "a" / "x.txt").write_text("Satu.", encoding="utf-8")
     (tmp_path / "b" / "x.txt").write_text("Dua.", encoding="utf-8")
     (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
-    assert [a.id for a in read_articles([str(tmp_path)])] == ["a/x", "b/x"]
+    # a JSONL file sorts among the sub-folders by its path, not before or after them
+    (tmp_path / "articles.jsonl").write_text(
+        '{"id": "raw", "text": "Tiga."}\n{"id": "split", "sentences": ["Empat."]}\n', encoding="utf-8")
+    assert [a.id for a in read_articles([str(tmp_path)])] == ["a/x", "raw", "split", "b/x"]
 
 
 def test_hidden_files_and_folders_in_a_folder_are_passed_over(tmp_path):
@@ -60,9 +63,12 @@ def test_hidden_files_and_folders_in_a_folder_are_passed_over(tmp_path):
 def test_stdin_text_and_jsonl(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Satu. Dua.")))
     (article,) = read_articles(["-"])
-    assert article.text == "Satu. Dua."
+    assert (article.id, article.text) == ("stdin", "Satu. Dua.")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"id": "q", "text": "T."}\n')))
     assert [a.id for a in read_articles(["-"])] == ["q"]
+    for blank in (b"", b"  \n"):  # nothing piped in holds no article, as an empty JSONL file does
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(blank)))
+        assert list(read_articles(["-"])) == []
 
 
 def test_missing_path_fails_before_reading_anything(tmp_path):
@@ -85,11 +91,12 @@ BAD_INPUTS = [  # (file name, content, what the error says, articles still read 
 def test_bad_input_is_named_or_skipped(tmp_path, name, content, message, kept):
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(BadInput, match=message):
+    with pytest.raises(BadInput, match=message) as raised:
         list(read_articles([str(path)]))
+    assert str(raised.value).startswith(str(path))  # the message names the file by the path given
     warnings = []
     assert [a.id for a in read_articles([str(path)], skip_bad=True, warn=warnings.append)] == kept
-    assert len(warnings) == 1 and name in warnings[0]
+    assert len(warnings) == 1 and str(path) in warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -138,8 +145,9 @@ def test_empty_article_is_yielded_and_flagged(tmp_path):
 
 def test_folder_without_articles_is_refused(tmp_path):
     (tmp_path / "notes.md").write_text("ignored", encoding="utf-8")
-    with pytest.raises(KalimatError, match="no .txt, .jsonl or .jsonl.gz files in this folder"):
+    with pytest.raises(KalimatError, match="no .txt, .jsonl or .jsonl.gz files in this folder") as raised:
         read_articles([str(tmp_path)])
+    assert str(raised.value).startswith(f"{tmp_path}: ")  # the message names the folder
 
 
 @pytest.mark.parametrize("article_id", ["null", '{"a": 1}', '""', "true", "1.5", '["a"]'])

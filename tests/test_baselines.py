@@ -49,12 +49,6 @@ def test_baselines(toy):
     assert tfidf_correct / len(eval_labels) > 0.9
 
 
-def test_baselines_are_deterministic(toy):
-    train_texts, train_labels, eval_texts, _, weak = toy
-    assert baseline_predictions(train_texts, train_labels, eval_texts, weak, seed=3) == baseline_predictions(
-        train_texts, train_labels, eval_texts, weak, seed=3)
-
-
 def test_tfidf_needs_two_labels():
     with pytest.raises(KalimatError, match="at least two labels"):
         baseline_predictions(["a b", "c d"], ["claim", "claim"], ["a"], ["claim"], seed=0)

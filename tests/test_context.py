@@ -2,7 +2,6 @@
 
 from train.data.context import article_windows, context_text, neighbours
 from train.data.preprocess import Preprocessor
-from train.data.weak_labels import RULE_LABELS, fired_rules
 
 SEP = "[SEP]"
 
@@ -33,8 +32,8 @@ def test_windows_of_several_articles_never_cross_and_can_lead_with_the_rules():
     assert article_windows(articles, SEP, "none") is None
     assert article_windows(articles, SEP, "neighbours") == [
         "[SEP] “Kami sudah siap membantu warga,” kata menteri.", "Harga beras naik 10 persen. [SEP]", "[SEP]"]
-    with_rules = article_windows(articles, SEP, "neighbours_rules")
-    fired = fired_rules(articles[0]) + fired_rules(articles[1])
-    assert with_rules == [f"{' '.join(r)} {SEP} {w}" for r, w in zip(fired, article_windows(articles, SEP, "neighbours"))]
-    assert "quote" in {RULE_LABELS[name] for name in fired[1]}  # the rules' evidence, not just a label
+    assert article_windows(articles, SEP, "neighbours_rules") == [  # the rules' evidence leads, not just a label
+        "number_or_estimate [SEP] [SEP] “Kami sudah siap membantu warga,” kata menteri.",
+        "quote_with_speaker quote_marks_3_words reporting_verb [SEP] Harga beras naik 10 persen. [SEP]",
+        "modal_should [SEP] [SEP]"]
 

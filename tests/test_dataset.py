@@ -12,8 +12,9 @@ from other_user import needs_permissions, run_restricted
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR, ROOT
-from train.data import build
-from train.data.build import build_dataset, ensure_dataset, load_processed
+from train import dataset as dataset_command
+from train.data import build, store
+from train.data.store import build_dataset, ensure_dataset, load_processed
 from train.data.teacher import fit_teacher
 from train.modeling.training import cv_phases
 from train.core.metrics import macro_f1
@@ -431,11 +432,11 @@ def test_ctrl_c_is_one_line_and_leaves_the_previous_dataset(tmp_path, monkeypatc
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build, "write_jsonl", interrupted)
+    monkeypatch.setattr(store, "write_jsonl", interrupted)
     monkeypatch.setattr(sys, "argv", ["train.dataset", "data=seeds", f"paths.processed_dir={tmp_path / 'processed'}",
                                       "data.split.test=0.4"])
     with pytest.raises(SystemExit) as exit_:
-        build.main()
+        dataset_command.main()
     assert exit_.value.code == 130
     assert capsys.readouterr().err.splitlines() == [
         "error: interrupted; no dataset was written, a previous one is left as it was"]

@@ -14,10 +14,10 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipe
 from train.core.errors import KalimatError
 from train.core.labels import LABELS
 from train.core.paths import CONFIG_DIR
-from train.data.build import load_processed
-from train.data.context import article_windows
+from train.data.store import load_processed
+from train.data.context import article_windows, row_windows
 from train.inference.predictor import Predictor, label_agreement
-from train.modeling.training import gold, windows
+from train.modeling.training import gold
 from train.pipeline import check_config
 from train.core.metrics import macro_f1
 
@@ -94,7 +94,7 @@ def test_training_and_prediction_build_the_same_windows(mini_cv_run, processed_d
     for article_id, text in zip(rows["article_id"], rows["text"]):
         articles.setdefault(article_id, []).append(text)
     assert len(articles) > 1 and all(len(sentences) > 1 for sentences in articles.values())
-    assert windows(rows, tokenizer, context) == article_windows(list(articles.values()), "[SEP]", context)
+    assert row_windows(rows, tokenizer.sep_token, context) == article_windows(list(articles.values()), "[SEP]", context)
 
 
 @pytest.mark.slow
@@ -104,7 +104,7 @@ def test_the_served_model_is_scored_and_calibrated(mini_cv_run, processed_dir):
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     test = load_processed(processed_dir / "seeds")[0]["test"]
     predictor = Predictor(model_dir)  # --precision auto, as kalimat-predict serves it
-    served = [p.label for p in predictor.predict(list(test["text"]), windows(test, predictor.tokenizer, predictor.context))]
+    served = [p.label for p in predictor.predict(list(test["text"]), row_windows(test, predictor.tokenizer.sep_token, predictor.context))]
     assert predictor.context == "neighbours"  # the default, recorded in the export
     fp32 = [json.loads(line)["label"] for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert report["served"]["precision"] == predictor.precision
@@ -170,7 +170,7 @@ LONG_TEXT = "Presiden mengatakan bahwa harga beras naik. " * 200
 
 def _longer_than(rows, tokenizer, context: str, limit: int) -> int:
     """Rows whose input (sentence and context window) is longer than ``limit`` tokens, counted without the code under test."""
-    encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context))["input_ids"]
+    encoded = tokenizer(list(rows["text"]), row_windows(rows, tokenizer.sep_token, context))["input_ids"]
     return sum(len(ids) > limit for ids in encoded)
 
 
@@ -260,7 +260,7 @@ def _compose(*overrides):
         ("data.allow_unlabeled_sentences=yes", "data.allow_unlabeled_sentences=yes: expected true or false"),
         ("trainer.full_determinism=abc", "trainer.full_determinism=abc: expected true or false"),
         ("train.overwrite=1", "train.overwrite=1: expected true or false"),
-        ("model.context=null", "model.context=null: expected one of none, neighbours, neighbours_rules"),
+        ("model.context=null", "model.context=null: expected one of none, rules, neighbours, neighbours_rules"),
         ("model.hidden_dropout_prob=1.5", r"model.hidden_dropout_prob=1.5: expected a probability in \[0, 1\)"),
         ("model.attention_probs_dropout_prob=-0.1", "model.attention_probs_dropout_prob=-0.1"),
         ("optimized_metric=metrics.nope", "optimized_metric=metrics.nope: expected one of selection.validation_macro_f1"),

@@ -15,172 +15,107 @@ every process trains, only the main one builds data and writes files.
 """
 
 import json
-import sys
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
-import hydra
 from accelerate import PartialState
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from .core import paths
 from .core.atomic import atomic_dir, write_json
 from .core.distributed import process_state
-from .core.errors import KalimatError, exit_on_error
+from .core.dotted import select
+from .core.errors import KalimatError
 from .core.labels import LABELS
-from .core.overrides import check_overrides
-from .core.precision import TRAINING_PRECISIONS, device_name, resolve_device, resolve_precision
-from .core.run_folder import CHECKPOINTS, RunFolder, check_resumable
-from .core.settings import BOOLEAN, COUNT, MINI_SETTINGS, POSITIVE, SEED, check_model_settings
-from .data.build import DATA_SETTINGS, check_lists, ensure_dataset, load_processed
-from .data.context import CONTEXTS
+from .core.metrics import macro_f1
+from .core.precision import device_name, resolve_device, resolve_precision
+from .core.run_folder import CHECKPOINTS, RunFolder
+from .core.settings import MINI_KEYS, TrainSettings, resolve
+from .data.store import ensure_dataset, load_processed
 from .modeling.export import save_model, score_served
 from .modeling.model_loader import ModelLoader
 from .modeling.pretraining import ensure_pretrained
 from .modeling.training import cv_phases, final_phase, has_checkpoint, remove_checkpoints, run_phase, unlabelled_texts
 from .modeling.training import gold as gold_sentences
 from .reporting.baselines import baseline_predictions
-from .core.metrics import macro_f1
 from .reporting.evaluation import paired_comparison, scored, summarize_cv
 from .reporting.model_card import write_card
 from .reporting.report import REPORT_FILE, assemble_report, environment_info, write_run_report
 
 
-@exit_on_error
-def main() -> None:
-    check_overrides("train", sys.argv[1:])
-    run()
-
-
-@hydra.main(config_path=str(paths.CONFIG_DIR), config_name="train", version_base="1.3")
-@exit_on_error
 def run(cfg: DictConfig) -> float | None:
     """Train, evaluate and export; return ``optimized_metric`` of the report for a sweeper to maximise."""
-    folder = RunFolder("train", has_checkpoint, REPORT_FILE, cfg.paths.models_dir)
-    with folder.stopping_cleanly():
-        report = train_and_export(cfg, folder)
+    folder = RunFolder("train", cfg, has_checkpoint, REPORT_FILE)
+    with folder.stopping_cleanly():  # a refused run leaves no folder it made, and changes none it found
+        settings = check_config(cfg)
+        report = train_and_export(settings, folder)
     if report is None:  # not the main process of a multi-process launch
         return None
-    value = OmegaConf.select(OmegaConf.create(report), cfg.optimized_metric)
+    value = select(report, settings.optimized_metric, None)
     if not isinstance(value, (int, float)):
-        raise KalimatError(f"optimized_metric={cfg.optimized_metric}: not a number in report.json (got {value!r}); "
+        raise KalimatError(f"optimized_metric={settings.optimized_metric}: not a number in report.json (got {value!r}); "
                            "use e.g. selection.validation_macro_f1 or cv.macro_f1 with cv.folds=5")
     return float(value)
 
 
-def train_and_export(cfg: DictConfig, folder: RunFolder) -> dict | None:
+def train_and_export(settings: TrainSettings, folder: RunFolder) -> dict | None:
     run_dir = folder.path
-    check_config(cfg)
     state = process_state()
     # In a multirun each job's folder is named <run_name>[-<sweep time>]-<job number>
     # (configs/hydra/default.yaml); that folder name is the run's name everywhere (report,
     # export), so no two jobs, of one sweep or of two, collide.
     run_name = run_dir.name
-    model_dir = Path(cfg.paths.models_dir) / run_name
-    resume = cfg.train.resume
-    check_run_dir(cfg, run_dir, model_dir, resume)  # first: a refused run must not pretrain for nothing
+    model_dir = folder.export
+    resume = settings.train.resume
+    folder.admit(resume, settings.train.overwrite, "run")  # first: a refused run must not pretrain for nothing
 
     if state.is_main_process:
-        ensure_pretrained(cfg)
+        ensure_pretrained(settings)
     state.wait_for_everyone()
-    loader = ModelLoader(cfg.model, cfg.trainer.max_length)
+    loader = ModelLoader(settings.model, settings.trainer.max_length)
     with state.main_process_first():
-        data_dir = ensure_dataset(cfg)
+        data_dir = ensure_dataset(settings)
     dataset, metadata = load_processed(data_dir)
     check_same_data(run_dir, metadata["content_hash"], resume)
-    start_run_dir(folder, cfg, metadata["content_hash"], resume, state)
+    start_run_dir(folder, metadata["content_hash"], resume, state)
     extra_texts = unlabelled_texts(dataset)
 
     folds = []
-    if cfg.cv.folds:
-        phases = cv_phases(dataset, cfg.cv.folds, cfg.cv.seed, list(cfg.data.split.train_only))
+    if settings.cv.folds:
+        phases = cv_phases(dataset, settings.cv.folds, settings.cv.seed, list(settings.data.split.train_only))
         for i, phase in enumerate(phases, 1):
             state.print(f"cross-validation fold {i}/{len(phases)}: testing on {', '.join(phase.test_articles)}")
-            result, _, _ = run_phase(phase, loader, cfg, run_dir, extra_texts, resume)
+            result, _, _ = run_phase(phase, loader, settings, run_dir, extra_texts, resume)
             folds.append((phase, result))
 
     state.print("final model: train split, early stopping on validation, scored on test")
     final = final_phase(dataset)
-    result, model, tokenizer = run_phase(final, loader, cfg, run_dir, extra_texts, resume)
+    result, model, tokenizer = run_phase(final, loader, settings, run_dir, extra_texts, resume)
 
     if state.is_main_process:
         cv_predictions = [record for _, fold in folds for record in fold.predictions] if folds else None
         with atomic_dir(model_dir) as staged:  # scored as served before it replaces any earlier export
-            save_model(model, tokenizer, cfg.cleaning, final.validation, staged)
+            save_model(model, tokenizer, settings.cleaning, final.validation, staged)
             served = score_served(staged, final.test, [r["label"] for r in result.predictions])
-            report = build_report(cfg, run_name, metadata, final, result, folds, cv_predictions, served)
+            report = build_report(settings, run_name, metadata, final, result, folds, cv_predictions, served)
             write_card(staged, report, model_dir)
         write_run_report(run_dir, report, result.predictions, cv_predictions)
-        if not cfg.train.keep_checkpoints:
+        if not settings.train.keep_checkpoints:
             remove_checkpoints(run_dir)
         print_summary(report, run_dir, model_dir)
     state.wait_for_everyone()
     return report if state.is_main_process else None
 
 
-# What a sweeper may maximise: validation figures only, never the test split's.
-OPTIMIZED_METRICS = ("selection.validation_macro_f1", "cv.macro_f1")
-# Each checked setting: (test, what a valid value is).
-SETTINGS = {
-    "seed": SEED,
-    "cv.folds": (lambda v: isinstance(v, int) and (v == 0 or v >= 3), "0 (off) or a whole number >= 3, e.g. cv.folds=5"),
-    "trainer.learning_rate": POSITIVE,
-    "trainer.num_train_epochs": POSITIVE,
-    "trainer.per_device_train_batch_size": COUNT,
-    "trainer.per_device_eval_batch_size": COUNT,
-    "trainer.gradient_accumulation_steps": COUNT,
-    "trainer.warmup_ratio": (lambda v: 0 <= v < 1, "a fraction in [0, 1), e.g. 0.1"),
-    "trainer.weight_decay": (lambda v: v >= 0, "a number >= 0"),
-    "trainer.max_grad_norm": POSITIVE,
-    "trainer.max_length": (lambda v: isinstance(v, int) and 8 <= v <= 512, "a whole number of tokens in [8, 512]"),
-    "trainer.early_stopping_patience": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0 (0: off)"),
-    "trainer.save_total_limit": (lambda v: v is None or (isinstance(v, int) and v >= 1), "null or a whole number >= 1"),
-    "trainer.logging_steps": COUNT,
-    "trainer.class_weights": (lambda v: v in ("balanced", "none"), "balanced or none"),
-    "trainer.precision": (lambda v: v in TRAINING_PRECISIONS, "one of " + ", ".join(TRAINING_PRECISIONS)),
-    "trainer.full_determinism": BOOLEAN,
-    "model.context": (lambda v: v in CONTEXTS, "one of " + ", ".join(CONTEXTS)),
-    "optimized_metric": (lambda v: v in OPTIMIZED_METRICS, "one of " + ", ".join(OPTIMIZED_METRICS)),
-    "train.resume": BOOLEAN,
-    "train.keep_checkpoints": BOOLEAN,
-    "train.overwrite": BOOLEAN,
-    **DATA_SETTINGS,
-    "cv.seed": SEED,  # after data.split.seed, whose value it takes by default
-}
-def check_config(cfg: DictConfig) -> None:
-    """One line naming the key and a valid value for the first bad setting.
+def check_config(cfg: DictConfig) -> TrainSettings:
+    """The typed settings; one line naming the key and a valid value for the first bad one.
 
     Everything that can be checked without the data is checked here, before the run writes
     anything: a run refused later would leave a half-made run folder behind.
     """
-    check_model_settings(cfg, SETTINGS, "train")
-    check_lists(cfg)
-    resolve_precision(cfg.trainer.precision, resolve_device(), training=True, option="trainer.precision")
-    if cfg.optimized_metric == "cv.macro_f1" and not cfg.cv.folds:
-        raise KalimatError("optimized_metric=cv.macro_f1 needs cross-validation: set cv.folds=5 (or more), "
-                           "or use optimized_metric=selection.validation_macro_f1")
-    if cfg.cv.folds and cfg.data.weak_labeler == "teacher":
-        raise KalimatError(
-            "cv.folds with data.weak_labeler=teacher: the teacher learned from every training article, the folds' "
-            "articles included, so their scores would flatter the model; use cv.folds=0 or data.weak_labeler=rules"
-        )
-
-
-def check_run_dir(cfg: DictConfig, run_dir: Path, model_dir: Path, resume: bool) -> None:
-    """Refuse to mix two runs in one folder or to replace a finished one; writes nothing."""
-    if resume:
-        check_resumable(run_dir, cfg, has_checkpoint(run_dir), "run")
-    elif has_checkpoint(run_dir):
-        raise KalimatError(
-            f"{run_dir} already holds checkpoints (an interrupted run, or one kept by train.keep_checkpoints); "
-            "continue it with train.resume=true, or choose another run_name"
-        )
-    elif not cfg.train.overwrite and ((run_dir / REPORT_FILE).is_file() or model_dir.exists()):
-        finished = run_dir if (run_dir / REPORT_FILE).is_file() else model_dir
-        raise KalimatError(
-            f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
-            "or set train.overwrite=true to replace it"
-        )
+    settings = resolve(cfg, TrainSettings, "train")
+    resolve_precision(settings.trainer.precision, resolve_device(), training=True, option="trainer.precision")
+    return settings
 
 
 DATA_FILE = "dataset.json"
@@ -202,25 +137,25 @@ def check_same_data(run_dir: Path, content_hash: str, resume: bool) -> None:
             )
 
 
-def start_run_dir(folder: RunFolder, cfg: DictConfig, content_hash: str, resume: bool, state: PartialState) -> None:
+def start_run_dir(folder: RunFolder, content_hash: str, resume: bool, state: PartialState) -> None:
     """Once the run is accepted: start its folder (:meth:`RunFolder.start`) and record the dataset it trains on."""
     state.wait_for_everyone()
     if state.is_main_process:
-        folder.start(cfg, resume)
+        folder.start(resume)
         write_json(folder.path / CHECKPOINTS / DATA_FILE, {"content_hash": content_hash})
     state.wait_for_everyone()
 
 
-def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, folds: list,
+def build_report(settings: TrainSettings, run_name: str, metadata: dict, final, result, folds: list,
                  cv_predictions: list[dict] | None, served: dict) -> dict:
     """The run's report.json (docs/report_schema.md), built here and only here."""
-    seed = cfg.seed
+    seed = settings.seed
     gold = [r["gold"] for r in result.predictions]
     pred = [r["label"] for r in result.predictions]
     metrics = scored(gold, pred, seed)
     # Each baseline scored like the model, and the model tested against it on the same sentences.
     baselines = {
-        name: scored(gold, labels, seed) | {"paired": paired_comparison(gold, labels, pred)}
+        name: scored(gold, labels, seed) | {"paired": asdict(paired_comparison(gold, labels, pred))}
         for name, labels in _baselines(final, seed).items()
     }
 
@@ -234,23 +169,21 @@ def build_report(cfg: DictConfig, run_name: str, metadata: dict, final, result, 
             scores["cv_macro_f1"] = macro_f1(oof_gold, [label for b in fold_baselines for label in b[name]])
 
     # The mini model's sizes only shape a model built from scratch: beside a checkpoint they are not used.
-    unused = {"model.name", "model.name_or_path"} | (set(MINI_SETTINGS) if cfg.model.name_or_path is not None else set())
-    model_settings = {
-        f"model.{k}": v for k, v in OmegaConf.to_container(cfg.model).items() if f"model.{k}" not in unused
-    }
-    trainer_settings = {f"trainer.{k}": v for k, v in OmegaConf.to_container(cfg.trainer).items()}
+    unused = {"name", "name_or_path"} | (set(MINI_KEYS) if not settings.model.is_mini else set())
+    model_settings = {f"model.{k}": v for k, v in settings.model.model_dump(exclude_unset=True).items() if k not in unused}
+    trainer_settings = {f"trainer.{k}": v for k, v in settings.trainer.model_dump().items()}
     device = resolve_device()
-    precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
+    precision = resolve_precision(settings.trainer.precision, device, training=True, option="trainer.precision")
     fields = {
         "run_name": run_name,
         "model": {
-            "name": cfg.model.name,
-            "name_or_path": cfg.model.name_or_path,
+            "name": settings.model.name,
+            "name_or_path": settings.model.name_or_path,
             "num_parameters": result.num_parameters,
         },
         "hyperparameters": {
             "seed": seed,
-            "cv.folds": cfg.cv.folds,
+            "cv.folds": settings.cv.folds,
             # The effective batch is per_device_train_batch_size x gradient_accumulation_steps x processes.
             "processes": process_state().num_processes,
             **trainer_settings,

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..core.atomic import check_output, write_json, write_jsonl, write_text
 from ..core.errors import KalimatError, exit_on_error
 from ..core.labels import LABELS, check_label
+from ..core.log import warn
 from ..data.agreement import agreement, fleiss_kappa
 from ..data.annotations import jsonl_records, sentence_keys
 from ..data.articles import read_articles
@@ -42,7 +43,7 @@ def export(args) -> None:
         sentences, _removed = preprocessor.article_sentences(article)
         if not sentences:
             empty += 1
-            print(f"warning: {article.source}: article {article.id!r} is empty after cleaning; no task", file=sys.stderr)
+            warn(f"{article.source}: article {article.id!r} is empty after cleaning; no task")
             continue
         made = label_studio.task(article.id, sentences, article.outlet, article.category)
         if predictor is not None:
@@ -101,7 +102,7 @@ def import_(args) -> None:
     tasks = label_studio.read_export(args.export)
     imported = label_studio.import_tasks(tasks, _adjudications(args.adjudications))
     for message in imported.incomplete:
-        print(f"warning: {message}; their labels of that article are not used", file=sys.stderr)
+        warn(f"{message}; their labels of that article are not used")
     for (a, b), (first, second) in sorted(imported.pairs.items()):
         figures = agreement(first, second)
         print(f"agreement {a} / {b}: {figures['sentences']} sentences, Cohen's kappa {figures['cohen_kappa']:.3f}, "

@@ -23,10 +23,10 @@ import platform
 import torch
 
 from .errors import KalimatError
+from .settings import TRAINING_PRECISIONS
 
 DEVICES = ("auto", "cpu", "cuda")
-TRAINING_PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-INFERENCE_PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+INFERENCE_PRECISIONS = (*TRAINING_PRECISIONS, "int8")
 
 
 def resolve_device(device: str = "auto") -> torch.device:

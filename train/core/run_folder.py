@@ -16,6 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .atomic import empty_dir, write_text
+from .dotted import MISSING, flatten
 from .distributed import process_state
 from .errors import Interrupted, KalimatError
 from .locking import lock_run_dir
@@ -56,23 +57,14 @@ def check_resumable(run_dir: Path, cfg: DictConfig, resumable: bool, what: str) 
                            f"({config_file}); resume with the same settings or start a new run")
 
 
-def _changed(old: dict, new: dict, prefix: str = "") -> list[str]:
+def _changed(old: dict, new: dict) -> list[str]:
     """The dotted keys whose values differ.
 
     ``train.*`` (how the run is driven) is not compared, nor a setting the interrupted run's
     config lacks: a later version added it, with the earlier behaviour as its default.
     """
-    changed = []
-    for key in sorted(set(old) | set(new)):
-        dotted = f"{prefix}{key}"
-        if dotted == "train" or key not in old:
-            continue
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            changed += _changed(a, b, f"{dotted}.")
-        elif a != b:
-            changed.append(dotted)
-    return changed
+    old, new = flatten(old), flatten(new)
+    return [key for key in sorted(old) if not key.startswith("train.") and old[key] != new.get(key, MISSING)]
 
 
 class RunFolder:
@@ -87,15 +79,17 @@ class RunFolder:
     run, not a traceback.
     """
 
-    def __init__(self, command: str, resumable: Callable[[Path], bool], result_file: str, models_dir):
+    def __init__(self, command: str, cfg: DictConfig, resumable: Callable[[Path], bool], result_file: str):
         """The Hydra job's output folder, locked by the main process for as long as it runs.
 
         A single run holds the lock already (``RunFolderLock`` takes it before Hydra makes
         the folder); a multirun job's folder, new and time-stamped, is locked here. The run's
-        export goes to ``models_dir/<folder name>``.
+        export goes to ``paths.models_dir/<folder name>``. ``cfg``, the composed config, is
+        what the folder saves and what a resume is compared with.
         """
         self.path = Path(HydraConfig.get().runtime.output_dir)
-        self.export = Path(models_dir) / self.path.name
+        self.config = cfg
+        self.export = Path(cfg.paths.models_dir) / self.path.name
         self.command, self.resumable, self.result_file = command, resumable, result_file
         if process_state().is_main_process:
             lock_run_dir(self.path)
@@ -107,7 +101,27 @@ class RunFolder:
         self.owned = not self.path.is_dir() or {
             p.name for p in self.path.iterdir()} <= {f"{HydraConfig.get().job.name}.log"}
 
-    def start(self, cfg: DictConfig, resume: bool) -> None:
+    def admit(self, resume: bool, overwrite: bool, what: str) -> None:
+        """Refuse to mix two runs in one folder or to replace a finished one; writes nothing.
+
+        Finished means the folder holds the run's result file; a new run (not a resume) must
+        not replace that, nor an export of the same name, unless ``train.overwrite=true``. An
+        interrupted run (checkpoints, no result) is continued with ``train.resume=true`` only,
+        with the settings it started with.
+        """
+        result = self.path / self.result_file
+        if resume:
+            check_resumable(self.path, self.config, self.resumable(self.path), what)
+            return
+        if self.resumable(self.path) and not result.is_file():
+            raise KalimatError(f"{self.path} already holds checkpoints (an interrupted {what}); continue it with "
+                               "train.resume=true, or choose another run_name")
+        finished = self.path if result.is_file() else self.export if self.export.exists() else None
+        if finished is not None and not overwrite:
+            raise KalimatError(f"run_name={self.path.name}: {finished} holds a finished run; choose another "
+                               "run_name, or set train.overwrite=true to replace it")
+
+    def start(self, resume: bool) -> None:
         """Once the run is accepted: empty the folder (unless resuming) and save the run's settings in it.
 
         A new run starts from an empty folder, so nothing of a run it replaces
@@ -116,7 +130,7 @@ class RunFolder:
         if not resume:
             empty_dir(self.path)
             self.owned = True
-        save_run_config(cfg, self.path)
+        save_run_config(self.config, self.path)
 
     def _other_command(self) -> str | None:
         """The other command, when the folder's saved config shows that it made the folder."""

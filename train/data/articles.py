@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import KalimatError
+from ..core.log import warn
 from .cleaning import normalize_whitespace
 
 
@@ -231,7 +232,7 @@ def expand_inputs(inputs: Iterable[str]) -> list[tuple[Path | None, str]]:
 def read_articles(
     inputs: Iterable[str],
     skip_bad: bool = False,
-    warn: Callable[[str], None] = lambda msg: print(f"warning: {msg}", file=sys.stderr),
+    warn: Callable[[str], None] = warn,
 ) -> Iterator[Article]:
     """Return an iterator over the articles of every input, in order (see the module docstring).
 

@@ -12,12 +12,12 @@ The same two functions build the pair in the dataset, in training, in evaluation
 ``pipeline("text-classification")`` call on a lone sentence still works (an empty window);
 ``{"text": sentence, "text_pair": context}`` passes the window (see the model card).
 ``model.context=neighbours_rules`` also puts the names of the labeling functions
-(:mod:`train.data.weak_labels`) that fire on the sentence at the head of its window.
+(:mod:`train.data.weak_labels`) that fire on the sentence at the head of its window;
+``model.context=rules`` gives those names alone, a window a third as long (one of them,
+``inside_multi_sentence_quote``, carries the quotation the neighbours would show).
 """
 
 from .weak_labels import fired_rules
-
-CONTEXTS = ("none", "neighbours", "neighbours_rules")
 
 
 def model_context(config) -> str:
@@ -47,13 +47,37 @@ def context_text(previous: str, following: str, separator: str, rules: list[str]
     return window if rules is None else f"{' '.join(rules)} {separator} {window}"
 
 
+def windows(previous: list[str], following: list[str], rules: list, separator: str, context: str) -> list[str] | None:
+    """The second segments for ``context`` from each sentence's neighbours and fired rules (``None`` for ``none``).
+
+    The one dispatch on ``model.context``: training and export read the neighbours and rules
+    stored in the dataset's rows, inference computes them from whole articles
+    (:func:`article_windows`); both end here.
+    """
+    if context == "none":
+        return None
+    if context == "rules":
+        return [" ".join(r) for r in rules]
+    with_rules = context == "neighbours_rules"
+    return [context_text(p, n, separator, r if with_rules else None) for p, n, r in zip(previous, following, rules)]
+
+
 def article_windows(articles: list[list[str]], separator: str, context: str) -> list[str] | None:
     """The windows of every sentence of several articles for ``context``, flattened in order
     (``None`` for ``none``); articles never share a window."""
     if context == "none":
         return None
-    windows = []
+    previous, following, rules = [], [], []
     for sentences in articles:
-        rules = fired_rules(sentences) if context == "neighbours_rules" else [None] * len(sentences)
-        windows += [context_text(p, n, separator, r) for (p, n), r in zip(neighbours(sentences), rules)]
-    return windows
+        pairs = neighbours(sentences)
+        previous += [p for p, _ in pairs]
+        following += [n for _, n in pairs]
+        rules += fired_rules(sentences) if context in ("rules", "neighbours_rules") else [None] * len(sentences)
+    return windows(previous, following, rules, separator, context)
+
+
+def row_windows(rows, separator: str, context: str) -> list[str] | None:
+    """The windows of a dataset's rows (their ``previous``, ``next`` and ``rules`` columns)."""
+    if context == "none":
+        return None
+    return windows(rows["previous"], rows["next"], rows["rules"], separator, context)

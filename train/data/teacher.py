@@ -13,12 +13,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer
 
-# data.weak_labeler: who labels the sentences without a gold label, as the cards say it.
-WEAK_LABELERS = {
-    "rules": "the labeling functions' vote",
-    "teacher": "a logistic regression on TF-IDF and the labeling functions, fit on the gold training sentences",
-}
-
 
 def tfidf_features():
     """Word uni/bigrams plus character 2-5-grams (robust to Indonesian affixes), each TF-IDF weighted.

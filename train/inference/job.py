@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..core.atomic import atomic_file, destination, fsync_path, is_stream, make_parents, write_json, write_jsonl
 from ..core.errors import KalimatError
+from ..core.log import warn
 from ..core.locking import FileLock, Locked
 from ..core.precision import resolve_device
 from ..data.articles import read_articles
@@ -126,10 +127,6 @@ class Summary:
 
 def plural(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def warn(message: str) -> None:
-    tqdm.write(f"warning: {message}", file=sys.stderr)  # above the progress bar, not through it
 
 
 def ignore(message: str) -> None:

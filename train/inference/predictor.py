@@ -33,7 +33,6 @@ offered: it computes activation scales per batch, so labels changed with ``--bat
 """
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -45,6 +44,7 @@ from safetensors import SafetensorError
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from ..core.errors import KalimatError
+from ..core.log import warn
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision, without_int8_engine
 from ..data.context import article_windows, model_context
@@ -142,7 +142,7 @@ class Predictor:
             if precision != "auto":
                 raise KalimatError(f"--precision int8: {missing}; {fix}")
             chosen = without_int8_engine()
-            print(f"warning: {missing}, so it runs in {chosen} (slower); {fix}", file=sys.stderr)
+            warn(f"{missing}, so it runs in {chosen} (slower); {fix}")
         tokenizer = load_tokenizer(model_dir)
         try:
             if chosen == "int8":

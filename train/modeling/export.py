@@ -17,11 +17,10 @@ import datasets
 
 from ..core.labels import LABELS
 from ..core.metrics import macro_f1
-from ..data.context import model_context
+from ..data.context import model_context, row_windows
 from ..data.preprocess import Preprocessor
 from ..inference.int8_engine import CALIBRATION_SENTENCES, build_int8_engine
 from ..inference.predictor import Predictor, label_agreement
-from .training import windows
 
 
 def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, folder: Path) -> None:
@@ -34,7 +33,7 @@ def save_model(model, tokenizer, cleaning_cfg, calibration: datasets.Dataset, fo
     tokenizer.save_pretrained(folder)
     Preprocessor.from_config(cleaning_cfg).save(folder)
     rows = calibration.select(range(min(len(calibration), CALIBRATION_SENTENCES)))
-    build_int8_engine(folder, list(rows["text"]), windows(rows, tokenizer, model_context(model.config)))
+    build_int8_engine(folder, list(rows["text"]), row_windows(rows, tokenizer.sep_token, model_context(model.config)))
 
 
 def score_served(folder: Path, rows: datasets.Dataset, fp32_labels: list[str]) -> dict:
@@ -45,7 +44,7 @@ def score_served(folder: Path, rows: datasets.Dataset, fp32_labels: list[str]) -
     on the same test sentences and says how many labels it shares with fp32.
     """
     predictor = Predictor(folder, device="auto", precision="auto")
-    labels = [p.label for p in predictor.predict(list(rows["text"]), windows(rows, predictor.tokenizer, predictor.context))]
+    labels = [p.label for p in predictor.predict(list(rows["text"]), row_windows(rows, predictor.tokenizer.sep_token, predictor.context))]
     gold = [LABELS[i] for i in rows["label"]]
     return {
         "precision": predictor.precision,

@@ -8,7 +8,6 @@ with remote code, so loading a model cannot run code from its folder.
 """
 
 import socket
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,6 +18,7 @@ from huggingface_hub import constants as hub_constants
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 
 from ..core.errors import KalimatError
+from ..core.log import warn
 from ..core.labels import ID2LABEL, LABEL2ID
 from .mini_model import mini_config, train_wordpiece
 
@@ -46,14 +46,14 @@ class ModelLoader:
         self.cfg = model_cfg
         self.max_length = max_length  # trainer.max_length, clamped to what the model can read
         self.name_or_path = model_cfg.name_or_path
-        self._load_kwargs = {} if self.is_mini else _locate(str(self.name_or_path), model_cfg.get("revision"))
+        self._load_kwargs = {} if self.is_mini else _locate(str(self.name_or_path), model_cfg.revision)
         if not self.is_mini:
             config = self.load(AutoConfig)  # a checkpoint that cannot load fails now, before any data is built
             positions = getattr(config, "max_position_embeddings", None)
             if isinstance(positions, int) and 0 < positions < max_length:
                 # Longer inputs would index past the position embeddings and crash mid-training.
-                print(f"warning: trainer.max_length={max_length} is more than the {positions} positions "
-                      f"{self.name_or_path} has (max_position_embeddings); using {positions}", file=sys.stderr)
+                warn(f"trainer.max_length={max_length} is more than the {positions} positions "
+                     f"{self.name_or_path} has (max_position_embeddings); using {positions}")
                 self.max_length = positions
 
     @property
@@ -64,7 +64,7 @@ class ModelLoader:
         """The tokenizer for a model trained on ``train_texts`` (which the mini model learns its vocabulary from)."""
         if self.is_mini:
             return train_wordpiece(train_texts, self.cfg.vocab_size, self.cfg.min_frequency, self.max_length)
-        tokenizer_class = _tokenizer_class(self.cfg.get("tokenizer_class"))
+        tokenizer_class = _tokenizer_class(self.cfg.tokenizer_class)
         tokenizer = self.load(tokenizer_class, model_max_length=self.max_length)
         _check_vocabulary(tokenizer, train_texts, self.name_or_path)
         return tokenizer

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import datasets
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm import tqdm
 from transformers import (
     AutoModelForMaskedLM,
@@ -39,7 +39,6 @@ from transformers import (
     DataCollatorForLanguageModeling,
     Trainer,
     TrainerState,
-    TrainingArguments,
     set_seed,
 )
 from transformers.integrations import TensorBoardCallback
@@ -47,25 +46,37 @@ from transformers.integrations import TensorBoardCallback
 from ..core.atomic import atomic_dir, write_json, write_text
 from ..core.errors import KalimatError
 from ..core.precision import device_name, resolve_device, resolve_precision
-from ..core.run_folder import CHECKPOINTS, RunFolder, check_resumable
+from ..core.render import Heading, Paragraph, Table, card_front_matter, to_markdown
+from ..core.run_folder import CHECKPOINTS, RunFolder
+from ..core.settings import PretrainSettings, TrainSettings, resolve
 from ..data.articles import expand_inputs, read_articles
 from ..data.preprocess import Preprocessor
-from ..core.render import Heading, Paragraph, Table, card_front_matter, to_markdown
 from .mini_model import mini_config, train_wordpiece
 from .model_loader import ModelLoader
-from .training import last_complete_checkpoint
+from .training import last_complete_checkpoint, training_arguments
 
 SUMMARY_FILE = "pretraining.json"
 MASKING_STATE = "masking_rng.pt"  # in each checkpoint, beside the Trainer's own random states
 
 
-def ensure_pretrained(cfg: DictConfig) -> None:
+def run(cfg: DictConfig) -> float:
+    """Check the settings, pretrain and export; return the held-out perplexity."""
+    folder = RunFolder("train.pretrain", cfg, _has_checkpoint, SUMMARY_FILE)
+    with folder.stopping_cleanly():  # a refused run leaves no folder it made, and changes none it found
+        return pretrain(resolve(cfg, PretrainSettings, "train.pretrain"), folder)["held_out_perplexity"]
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    return last_complete_checkpoint(run_dir / CHECKPOINTS) is not None
+
+
+def ensure_pretrained(cfg: TrainSettings) -> None:
     """Run ``python -m train.pretrain`` once for a model config that names one (``model.pretrain``).
 
     A finished pretraining (its export in ``models/``) is reused; a fresh clone runs it
     first, in its own process with its own config, exactly as a user would.
     """
-    spec = cfg.model.get("pretrain")
+    spec = cfg.model.pretrain
     if spec is None or Path(cfg.model.name_or_path).is_dir():
         return
     print(f"{cfg.model.name_or_path} is missing: pretraining it first (python -m train.pretrain)")
@@ -83,7 +94,7 @@ def corpus_hash(sources: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def corpus_articles(cfg: DictConfig) -> list[list[str]]:
+def corpus_articles(cfg: PretrainSettings) -> list[list[str]]:
     """Every article of ``corpus.sources`` as its clean sentences; empty articles are left out."""
     preprocessor = Preprocessor.from_config(cfg.cleaning)
     skip = cfg.corpus.on_bad_file == "skip"
@@ -221,7 +232,7 @@ def _split_articles(articles: list[list[str]], held_out: float, seed: int):
     return [a for i, a in enumerate(articles) if i not in held], [a for i, a in enumerate(articles) if i in held]
 
 
-def _model_and_tokenizer(cfg: DictConfig, train_articles: list[list[str]], checkpoint: str | None):
+def _model_and_tokenizer(cfg: PretrainSettings, train_articles: list[list[str]], checkpoint: str | None):
     """The model to train and its tokenizer.
 
     The mini model's vocabulary is learned from the corpus; a resumed run takes the one saved
@@ -254,14 +265,20 @@ def _finished_state(checkpoint: str | None, max_steps: int) -> TrainerState | No
     return state if state.global_step >= max_steps else None
 
 
-def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
+def pretrain(cfg: PretrainSettings, folder: RunFolder) -> dict:
     """Train, measure and export one masked language model; return its summary."""
     set_seed(cfg.seed)
     run_dir = folder.path
-    model_dir = Path(cfg.paths.models_dir) / run_dir.name
+    model_dir = folder.export
     device = resolve_device()
     precision = resolve_precision(cfg.trainer.precision, device, training=True, option="trainer.precision")
-    checkpoint = prepare_run_dir(cfg, folder, model_dir)
+    if cfg.train.resume and (run_dir / SUMMARY_FILE).is_file():
+        # The Trainer would take one more step past trainer.max_steps from the final checkpoint.
+        raise KalimatError(f"train.resume=true: {run_dir} holds a finished run, there is nothing to resume; "
+                           "choose another run_name, or set train.overwrite=true without train.resume to replace it")
+    folder.admit(cfg.train.resume, cfg.train.overwrite, "pretraining")
+    folder.start(cfg.train.resume)  # the corpus may grow between resumes; the tokenizer stays
+    checkpoint = last_complete_checkpoint(run_dir / CHECKPOINTS) if cfg.train.resume else None
     train_articles, held_articles = _split_articles(corpus_articles(cfg), cfg.corpus.held_out, cfg.seed)
     model, tokenizer = _model_and_tokenizer(cfg, train_articles, checkpoint)
     finished = _finished_state(checkpoint, cfg.trainer.max_steps)
@@ -273,29 +290,14 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     print(f"{len(train_blocks)} training sequences of up to {max_length} tokens "
           f"({sum(map(len, train_blocks)):,} tokens), {len(held_blocks)} held out")
 
-    t = cfg.trainer
-    args = TrainingArguments(
-        output_dir=str(run_dir / CHECKPOINTS),
-        max_steps=t.max_steps,
-        per_device_train_batch_size=t.per_device_train_batch_size,
-        per_device_eval_batch_size=t.per_device_train_batch_size,
-        learning_rate=t.learning_rate,
-        warmup_steps=round(t.warmup_ratio * t.max_steps),
-        weight_decay=t.weight_decay,
-        max_grad_norm=t.max_grad_norm,
-        logging_steps=t.logging_steps,
+    args = training_arguments(
+        cfg.trainer, cfg.seed, run_dir / CHECKPOINTS, precision,
+        max_steps=cfg.trainer.max_steps,
+        per_device_eval_batch_size=cfg.trainer.per_device_train_batch_size,
         save_strategy="steps",
-        save_steps=t.save_steps,
+        save_steps=cfg.trainer.save_steps,
         save_total_limit=1,
         eval_strategy="no",
-        report_to="none",
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=device.type == "cpu",
-        dataloader_num_workers=0,
-        disable_tqdm=False,
     )
     tensorboard = TensorBoardCallback()
     tensorboard.logging_dir = str(run_dir / "tensorboard")  # kept for the held-out evaluation after training too
@@ -320,7 +322,7 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     collator.reset()
     held_loss = trainer.evaluate()["eval_loss"]
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    tokens = trainer.state.global_step * t.per_device_train_batch_size * sum(map(len, train_blocks)) / len(train_blocks)
+    tokens = trainer.state.global_step * cfg.trainer.per_device_train_batch_size * sum(map(len, train_blocks)) / len(train_blocks)
     summary = {
         "run_name": run_dir.name,
         "model": cfg.model.name_or_path or "mini (from scratch)",
@@ -336,7 +338,7 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
         "tokens_per_second": round(tokens / seconds) if checkpoint is None else None,
         "precision": precision,
         "device": device_name(device),
-        "settings": OmegaConf.to_container(cfg.trainer, resolve=True),
+        "settings": cfg.trainer.model_dump(),
     }
     export(trainer.model, tokenizer, cfg, summary, model_dir)
     write_json(run_dir / SUMMARY_FILE, summary)
@@ -345,29 +347,7 @@ def pretrain(cfg: DictConfig, folder: RunFolder) -> dict:
     return summary
 
 
-def prepare_run_dir(cfg: DictConfig, folder: RunFolder, model_dir: Path) -> str | None:
-    """Refuse to mix two runs in one folder or to replace a finished one; return the checkpoint to resume from."""
-    run_dir = folder.path
-    checkpoint = last_complete_checkpoint(run_dir / CHECKPOINTS)
-    finished = next((p for p in (run_dir / SUMMARY_FILE, model_dir) if p.exists()), None)
-    if cfg.train.resume:
-        if finished is not None:
-            # The Trainer would take one more step past trainer.max_steps from the final checkpoint.
-            raise KalimatError(f"train.resume=true: {finished} holds a finished run, there is nothing to resume; "
-                               "choose another run_name, or set train.overwrite=true without train.resume "
-                               "to replace it")
-        check_resumable(run_dir, cfg, checkpoint is not None, "pretraining")
-    elif finished is not None and not cfg.train.overwrite:
-        raise KalimatError(f"run_name={run_dir.name}: {finished} holds a finished run; choose another run_name, "
-                           "or set train.overwrite=true to replace it")
-    elif finished is None and checkpoint:
-        raise KalimatError(f"{run_dir} already holds checkpoints (an interrupted run); continue it with "
-                           "train.resume=true, or choose another run_name")
-    folder.start(cfg, cfg.train.resume)  # the corpus may grow between resumes; the tokenizer stays
-    return checkpoint if cfg.train.resume else None
-
-
-def export(model, tokenizer, cfg: DictConfig, summary: dict, model_dir: Path) -> None:
+def export(model, tokenizer, cfg: PretrainSettings, summary: dict, model_dir: Path) -> None:
     """The pretrained model as a ``save_pretrained`` folder with its card, written atomically."""
     with atomic_dir(model_dir) as tmp:
         model.save_pretrained(tmp)

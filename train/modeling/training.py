@@ -37,7 +37,7 @@ from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.precision import resolve_device, resolve_precision
 from ..core.run_folder import CHECKPOINTS
-from ..data.context import context_text
+from ..data.context import row_windows
 from ..data.splits import GoldArticle, article_folds, check_folds
 from ..inference.predictor import Predictor, count_truncated
 from .calibration import expected_calibration_error, fit_temperature, reliability, softmax
@@ -172,18 +172,45 @@ def class_weights(labels: list[int], mode: str) -> torch.Tensor | None:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def training_arguments(cfg, output_dir: Path, precision: str) -> TrainingArguments:
-    t = cfg.trainer
+def training_arguments(trainer, seed: int, output_dir: Path, precision: str, **loop) -> TrainingArguments:
+    """The Trainer's arguments from the typed trainer settings, for fine-tuning and pretraining alike.
+
+    ``trainer`` is :class:`~train.core.settings.OptimizerSettings` (either command's);
+    ``loop`` gives what only one of them has: epochs or steps, evaluation and saving.
+    ``warmup_ratio`` passes as a fraction, which the Trainer turns into steps once it knows
+    how many there are.
+    """
+    cuda = torch.cuda.is_available()
     return TrainingArguments(
         output_dir=str(output_dir),
-        learning_rate=t.learning_rate,
+        learning_rate=trainer.learning_rate,
+        per_device_train_batch_size=trainer.per_device_train_batch_size,
+        warmup_steps=float(trainer.warmup_ratio),
+        weight_decay=trainer.weight_decay,
+        max_grad_norm=trainer.max_grad_norm,
+        logging_strategy="steps",
+        logging_steps=trainer.logging_steps,
+        report_to="none",
+        seed=seed,
+        data_seed=seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not cuda,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
+        disable_tqdm=False,
+        **loop,
+    )
+
+
+def fine_tuning_arguments(settings, output_dir: Path, precision: str) -> TrainingArguments:
+    """Epochs, evaluated and saved each epoch, the best validation macro-F1 kept."""
+    t = settings.trainer
+    return training_arguments(
+        t, settings.seed, output_dir, precision,
         num_train_epochs=t.num_train_epochs,
-        per_device_train_batch_size=t.per_device_train_batch_size,
         per_device_eval_batch_size=t.per_device_eval_batch_size,
         gradient_accumulation_steps=t.gradient_accumulation_steps,
-        warmup_steps=float(t.warmup_ratio) if t.warmup_ratio else 0,
-        weight_decay=t.weight_decay,
-        max_grad_norm=t.max_grad_norm,
         eval_strategy="epoch",
         save_strategy="epoch",
         load_best_model_at_end=True,
@@ -191,35 +218,16 @@ def training_arguments(cfg, output_dir: Path, precision: str) -> TrainingArgumen
         greater_is_better=True,
         save_total_limit=t.save_total_limit,
         restore_callback_states_from_checkpoint=True,
-        logging_strategy="steps",
-        logging_steps=t.logging_steps,
-        report_to="none",
-        seed=cfg.seed,
-        data_seed=cfg.seed,
         full_determinism=t.full_determinism,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
         # Batches of similar length: far less padding than shuffled batches on CPU.
         train_sampling_strategy="group_by_length",
-        use_cpu=not torch.cuda.is_available(),
         ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=False,
     )
-
-
-def windows(rows: datasets.Dataset, tokenizer, context: str) -> list[str] | None:
-    """The rows' second segments for ``model.context`` (see train.data.context), or ``None``."""
-    if context == "none":
-        return None
-    rules = rows["rules"] if context == "neighbours_rules" else [None] * len(rows)
-    return [context_text(p, n, tokenizer.sep_token, r) for p, n, r in zip(rows["previous"], rows["next"], rules)]
 
 
 def _encode(rows: datasets.Dataset, tokenizer, max_length: int, context: str) -> tuple[datasets.Dataset, int]:
     """The rows tokenized for the Trainer, and how many of them were longer than ``max_length`` and cut."""
-    encoded = tokenizer(list(rows["text"]), windows(rows, tokenizer, context), truncation=True, max_length=max_length)
+    encoded = tokenizer(list(rows["text"]), row_windows(rows, tokenizer.sep_token, context), truncation=True, max_length=max_length)
     truncated = count_truncated(encoded)
     return datasets.Dataset.from_dict({**encoded, "labels": list(rows["label"])}), truncated
 
@@ -264,7 +272,7 @@ def run_phase(phase: Phase, loader: ModelLoader, cfg, run_dir: Path, extra_texts
     eval_dataset, validation_cut = _encode(phase.validation, tokenizer, max_length, cfg.model.context)
     trainer = Trainer(
         model=model,
-        args=training_arguments(cfg, phase_dir, precision),
+        args=fine_tuning_arguments(cfg, phase_dir, precision),
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=DataCollatorWithPadding(tokenizer),
@@ -312,11 +320,12 @@ def predict(model, tokenizer, validation: datasets.Dataset, test: datasets.Datas
     fitted on the validation rows is stored in the model's config, so the export applies it.
     """
     predictor = Predictor.from_model(model, tokenizer, batch_size)
-    validation_logits = predictor.logits(list(validation["text"]), windows(validation, tokenizer, predictor.context))
+    separator = tokenizer.sep_token
+    validation_logits = predictor.logits(list(validation["text"]), row_windows(validation, separator, predictor.context))
     temperature = fit_temperature(validation_logits.numpy(), np.array(validation["label"]))
     model.config.kalimat_temperature = predictor.temperature = temperature
     start, cut_before = time.perf_counter(), predictor.truncated
-    logits = predictor.logits(list(test["text"]), windows(test, tokenizer, predictor.context)).numpy()
+    logits = predictor.logits(list(test["text"]), row_windows(test, separator, predictor.context)).numpy()
     seconds = time.perf_counter() - start
     probabilities = softmax(logits, temperature)
     records = [

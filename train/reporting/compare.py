@@ -48,10 +48,12 @@ from matplotlib.figure import Figure
 
 from ..core.atomic import atomic_file, check_output, write_text
 from ..core.errors import KalimatError, exit_on_error
+from ..core.dotted import flatten
+from ..core.log import warn
 from ..core.labels import LABELS
 from ..core.settings import as_written
 from ..core.metrics import macro_f1
-from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, paired_comparison
+from .evaluation import ALPHA, EXACT_MCNEMAR_BELOW, N_RESAMPLES, SEED, Paired, paired_comparison
 from ..core.render import Heading, Image, Paragraph, Table, figure_png, format_interval, format_number, to_html, to_markdown
 from .report import PREDICTION_FILES, REPORT_FILE, load_predictions, load_report
 
@@ -81,14 +83,13 @@ class PairedTest:
     split: str | None = None  # "cv" or "test"; None when the runs cannot be paired
     reason: str = ""  # why they cannot be paired
     num_sentences: int = 0
-    delta: float = 0.0
-    delta_interval: list[float] = field(default_factory=list)
-    bootstrap_p: float = 1.0
-    fixed: int = 0  # sentences the baseline gets wrong and this run right
-    broken: int = 0  # sentences the baseline gets right and this run wrong
-    mcnemar_p: float = 1.0
-    mcnemar_method: str = ""
-    verdict: str = ""
+    result: Paired | None = None  # the comparison's figures, read as test.delta, test.verdict, ...
+
+    def __getattr__(self, name):
+        result = self.__dict__.get("result")
+        if result is None or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(result, name)
 
 
 def parse_args(argv=None):
@@ -131,7 +132,7 @@ def main(argv=None) -> None:
     tests = [paired_test(baseline, run) for run in runs if run is not baseline and run not in different]
     warnings = contradictions(runs)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        warn(warning)
 
     blocks = comparison_blocks(runs, baseline, different, tests, warnings)
     if args.plot:
@@ -230,7 +231,7 @@ def paired_test(baseline: Run, run: Run) -> PairedTest:
         reason = "evaluated on different sentences than the baseline (prediction keys or gold labels differ)"
         return PairedTest(run, reason=reason)
     gold, base_pred, run_pred = aligned
-    return PairedTest(run, split=split, num_sentences=len(gold), **paired_comparison(gold, base_pred, run_pred))
+    return PairedTest(run, split=split, num_sentences=len(gold), result=paired_comparison(gold, base_pred, run_pred))
 
 
 def _common_predictions(baseline: Run, run: Run):
@@ -326,7 +327,7 @@ def runs_table(runs: list[Run], baseline: Run, different: list[Run]) -> Table:
         report, metrics = run.report, run.report["metrics"]
         compared = run is not baseline and run not in different
         name = run.label + (" (baseline)" if run is baseline else "") + (" †" if run in different else "")
-        hyperparameters = _flat(report["hyperparameters"])
+        hyperparameters = flatten(report["hyperparameters"])
         per_class = []
         for label in LABELS:
             f1 = metrics["per_class"][label]["f1"]
@@ -350,21 +351,10 @@ def runs_table(runs: list[Run], baseline: Run, different: list[Run]) -> Table:
 
 def _differing_hyperparameters(runs: list[Run]) -> list[str]:
     """Hyperparameter keys whose value is not the same in every run (missing counts as a value)."""
-    flat = [_flat(run.report["hyperparameters"]) for run in runs]
+    flat = [flatten(run.report["hyperparameters"]) for run in runs]
     keys = sorted({key for hyperparameters in flat for key in hyperparameters})
     missing = object()
     return [key for key in keys if len({repr(hyperparameters.get(key, missing)) for hyperparameters in flat}) > 1]
-
-
-def _flat(hyperparameters: dict, prefix: str = "") -> dict:
-    """Nested settings (an offline run's ``model.pretrain``) as dotted keys, one column each."""
-    flat = {}
-    for key, value in hyperparameters.items():
-        if isinstance(value, dict) and value:
-            flat |= _flat(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _test_row(test: PairedTest) -> list:

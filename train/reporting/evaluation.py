@@ -11,6 +11,8 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.stats import binomtest, chi2
 
@@ -109,7 +111,21 @@ SEED = 0
 EXACT_MCNEMAR_BELOW = 25
 
 
-def paired_comparison(gold: Sequence[str], base_pred: Sequence[str], run_pred: Sequence[str]) -> dict:
+@dataclass(frozen=True)
+class Paired:
+    """The paired comparison of a run against a baseline, as reports and kalimat-compare show it."""
+
+    delta: float  # macro-F1 of the run minus the baseline's
+    delta_interval: list[float]  # its 95% bootstrap interval
+    bootstrap_p: float
+    fixed: int  # sentences the baseline gets wrong and the run right
+    broken: int  # sentences the baseline gets right and the run wrong
+    mcnemar_p: float
+    mcnemar_method: str
+    verdict: str  # better, worse or no significant difference
+
+
+def paired_comparison(gold: Sequence[str], base_pred: Sequence[str], run_pred: Sequence[str]) -> Paired:
     """Is ``run_pred`` better than ``base_pred`` on these sentences, or only different by chance?
 
     A paired bootstrap of the macro-F1 difference (the same resamples for both) and
@@ -137,8 +153,7 @@ def paired_comparison(gold: Sequence[str], base_pred: Sequence[str], run_pred: S
     else:
         verdict = "no significant difference"
     low, high = np.percentile(differences, [2.5, 97.5])
-    return {"delta": float(delta), "delta_interval": [float(low), float(high)], "bootstrap_p": float(bootstrap_p),
-            "fixed": fixed, "broken": broken, "mcnemar_p": mcnemar_p, "mcnemar_method": method, "verdict": verdict}
+    return Paired(float(delta), [float(low), float(high)], float(bootstrap_p), fixed, broken, mcnemar_p, method, verdict)
 
 
 def _mcnemar(fixed: int, broken: int) -> tuple[float, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.atomic import write_json, write_text
 from ..core.labels import DEFINITIONS, LABELS
 from ..core.render import Heading, Paragraph, Table, card_front_matter, to_markdown
-from ..data.teacher import WEAK_LABELERS
+from ..core.settings import WEAK_LABELERS
 from .report import results_blocks
 
 
@@ -39,6 +39,14 @@ def _input_blocks(report: dict, model_dir: Path) -> list:
             f'classify = pipeline("text-classification", model="{name}", truncation=True); '
             'classify({"text": sentence, "text_pair": previous + " [SEP] " + next_sentence}). '
             "A lone sentence (no text_pair) still works, as if it stood alone in its article."
+        ))
+    elif context == "rules":
+        blocks.append(Paragraph(
+            "This model reads each sentence with the names of kalimat's labeling functions that fire on it (in its "
+            "article: one of them tells a sentence inside a quotation that spans several): the sentence is the first "
+            "segment of a sentence pair, the rule names, space-separated, the second (train/data/context.py, "
+            "article_windows). kalimat-predict builds them from each article; use it rather than a plain pipeline() "
+            "call, which would need them built by hand."
         ))
     elif context == "neighbours_rules":
         blocks.append(Paragraph(

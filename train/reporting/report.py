@@ -16,6 +16,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from ..core.atomic import atomic_file, write_json, write_jsonl, write_text
+from ..core.dotted import MISSING, select
 from ..core.errors import KalimatError
 from ..core.labels import LABELS
 from ..core.paths import REPORT_FILE
@@ -131,13 +132,13 @@ def load_report(path) -> dict:
         raise KalimatError(
             f"{file} has report schema_version {version!r}, this kalimat reads version {supported}; {fix}"
         )
-    missing = [key for key in REQUIRED_KEYS if _select(report, key) is _MISSING]
+    missing = [key for key in REQUIRED_KEYS if select(report, key) is MISSING]
     if missing:
         raise KalimatError(
             f"{file} lacks {', '.join(missing)} (required by report schema version {version}, "
             "docs/report_schema.md); re-run the training run to write a complete report"
         )
-    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(_select(report, key, None))]
+    wrong = [key for key, valid in _TYPED_KEYS.items() if not valid(select(report, key, None))]
     if wrong:
         raise KalimatError(
             f"{file}: {', '.join(wrong)} have the wrong type for report schema version {version} "
@@ -146,17 +147,6 @@ def load_report(path) -> dict:
     return report
 
 
-_MISSING = object()
-
-
-def _select(report: dict, key: str, default=_MISSING):
-    """The value at a dotted path; ``default`` where the path does not lead through objects to it."""
-    value = report
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return default
-        value = value[part]
-    return value
 
 
 def _is_number(value) -> bool:
