@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+from browser import BROWSER, logged_in_page
 from inference_fixtures import model_dir  # noqa: F401 (a fixture)
 
 from train.annotation.label_studio import LABELING_CONFIG, region
@@ -164,6 +165,27 @@ def test_export_annotate_import_and_build(server, tmp_path):
     own = [r for r in sentences if r["article_id"].startswith("own-")]
     assert [(r["text"], r["label"], r["label_source"]) for r in own] == [
         (r["text"], r["label"], "gold") for r in records]
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium binary found (Debian: apt-get install chromium)")
+def test_the_labeling_page_shows_the_article_and_the_four_labels(server, tmp_path):
+    """What an annotator sees: headless Chromium logs in and opens an exported task in Label Studio."""
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps(ARTICLES[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert annotate(["export", articles, "--output", tmp_path / "tasks.json"], tmp_path).returncode == 0
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    project = server.call("POST", "/api/projects", {"title": "kalimat page",
+                                                    "label_config": LABELING_CONFIG.read_text(encoding="utf-8")})
+    server.call("POST", f"/api/projects/{project['id']}/import", tasks)
+    (task,) = server.call("GET", f"/api/tasks?project={project['id']}&page_size=10")["tasks"]
+    sentences = [s["text"] for s in task["data"]["sentences"]]
+    text, png = logged_in_page(f"{server.url}/user/login", "first@example.com", "kalimat-first",
+                               f"{server.url}/projects/{project['id']}/data?task={task['id']}",
+                               f"document.body.innerText.includes({json.dumps(sentences[-1])})")
+    assert all(sentence in text for sentence in sentences)
+    assert [label for label in LABELS if f"{label}\n{label[0]}" in text] == list(LABELS)  # each with its hotkey
+    assert "annotation_guidelines.md" in text
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
 
 
 @pytest.mark.parametrize("export, message", [
