@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export TORCH_VERSION ?= 2.13.0
 
-.PHONY: install label-studio demo test clean
+.PHONY: install label-studio demo test test-fast clean
 
 # Checked first: with an older Python, pip would fail much later, deep inside torch's resolution.
 $(BIN)/python:
@@ -49,8 +49,13 @@ demo: install
 	@cat runs/quickstart-comparison.md
 	@printf "\nlabeled seeds: runs/quickstart-seed1/seeds-labeled.html\ncomparison:    runs/quickstart-comparison.md\n"
 
+# Everything, as CI runs it (Label Studio, Ray, Chromium and the training runs included).
 test: install label-studio
 	$(RUN) -m pytest
+
+# The inner loop: every test not marked slow (no training beyond a few seconds, no servers).
+test-fast: install
+	$(RUN) -m pytest -m "not slow"
 
 clean:
 	rm -rf data/processed runs
