@@ -5,13 +5,12 @@
 """
 
 import argparse
-import json
 from pathlib import Path
 
-from train.core.atomic import check_output, write_text
+from train.core.atomic import check_output
 from train.core.errors import exit_on_error
 from train.core.precision import INFERENCE_PRECISIONS
-from train.reporting.benchmark import run_benchmark
+from train.reporting.benchmark import print_figures, run_benchmark
 
 
 @exit_on_error
@@ -28,10 +27,7 @@ def main() -> None:
     if args.output:
         check_output("--output", args.output)
     report = run_benchmark(args.sentences, args.model, args.precision, args.batch_size, args.skip_base)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.output:
-        write_text(args.output, text + "\n")
+    print_figures(report, args.output)
 
 
 if __name__ == "__main__":

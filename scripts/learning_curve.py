@@ -21,12 +21,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 
-from train.core.atomic import check_output, write_json, write_text
+from train.core.atomic import atomic_file, check_output, write_json, write_text
 from train.core.errors import KalimatError, exit_on_error
 from train.core.metrics import macro_f1
-from train.core.render import Paragraph, Table, to_markdown
+from train.core.render import Paragraph, Table, figure_png, to_markdown
 from train.data.teacher import fit_teacher
 from train.reporting.report import REPORT_FILE, load_report
 
@@ -82,12 +83,8 @@ def table(points: dict) -> str:
 
 
 def plot(points: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     by_recipe = defaultdict(list)
     for point in points.values():
         by_recipe[point["recipe"]].append(point)
@@ -110,9 +107,8 @@ def plot(points: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    with atomic_file(path, "wb") as handle:
+        handle.write(figure_png(fig))
 
 
 @exit_on_error

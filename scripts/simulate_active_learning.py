@@ -24,14 +24,16 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from train.annotation.suggest import STRATEGIES, entropy, rank
-from train.core.atomic import check_output, write_json
+from train.core.atomic import atomic_file, check_output, write_json
 from train.core.errors import KalimatError, exit_on_error
 from train.core.labels import LABELS
 from train.core.metrics import macro_f1
 from train.core.paths import ROOT
+from train.core.render import figure_png
 from train.data.teacher import fit_teacher
 
 
@@ -104,12 +106,8 @@ def summarize(curves: dict[str, list[list[dict]]]) -> dict:
 
 
 def plot(summary: dict, curves: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2, sharey=True)
     for ax, split in zip(axes, ("validation", "test")):
         for strategy, points in summary["mean"].items():
             xs = [p["sentences"] for p in points]
@@ -123,10 +121,8 @@ def plot(summary: dict, curves: dict, path: Path) -> None:
     axes[0].set_ylabel("macro-F1 (teacher recipe)")
     axes[0].legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    with atomic_file(path, "wb") as handle:
+        handle.write(figure_png(fig))
 
 
 @exit_on_error

@@ -92,14 +92,19 @@ async def _session(login_url, email, password, page_url, ready, width, height):
                 shot = await page.call("Page.captureScreenshot", format="png")
                 return text, base64.b64decode(shot["data"])
         finally:
-            browser.terminate()
-            try:
-                browser.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                browser.kill()
+            stop(browser, timeout=20)
 
 
 def logged_in_page(login_url: str, email: str, password: str, page_url: str, ready: str,
                    width: int = 1280, height: int = 900) -> tuple[str, bytes]:
     """The text and a PNG of ``page_url`` once the JavaScript expression ``ready`` holds, after logging in."""
     return asyncio.run(_session(login_url, email, password, page_url, ready, width, height))
+
+
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """Terminate ``process``; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from browser import BROWSER, logged_in_page
+from browser import BROWSER, logged_in_page, stop
 from inference_fixtures import model_dir  # noqa: F401 (a fixture)
 
 from train.annotation.label_studio import LABELING_CONFIG, region
@@ -63,7 +63,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not LABEL_STUDIO.is_file():
-        pytest.skip(f"Label Studio is not installed at {LABEL_STUDIO} (make install puts it there)")
+        pytest.skip(f"Label Studio is not installed at {LABEL_STUDIO} (make label-studio puts it there)")
     data = tmp_path_factory.mktemp("label-studio")
     port = _free_port()
     env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data), "HOME": str(data)}
@@ -85,11 +85,7 @@ def server(tmp_path_factory):
                 time.sleep(1)
         yield Server(url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=30)
 
 
 def annotate(args, cwd) -> subprocess.CompletedProcess:
@@ -106,6 +102,7 @@ def test_the_labeling_configuration_names_the_four_labels_with_their_definitions
     assert "annotation_guidelines.md" in root.find("HyperText").get("value")
 
 
+@pytest.mark.slow  # a Label Studio server starts for the module
 def test_export_annotate_import_and_build(server, tmp_path):
     (tmp_path / "own" / "articles").mkdir(parents=True)
     articles = tmp_path / "own" / "articles" / "articles.jsonl"
@@ -167,6 +164,7 @@ def test_export_annotate_import_and_build(server, tmp_path):
         (r["text"], r["label"], "gold") for r in records]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium binary found (Debian: apt-get install chromium)")
 def test_the_labeling_page_shows_the_article_and_the_four_labels(server, tmp_path):
     """What an annotator sees: headless Chromium logs in and opens an exported task in Label Studio."""

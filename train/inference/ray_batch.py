@@ -186,7 +186,8 @@ def run_on_ray(plan, count_articles) -> None:
     made_by = provenance(plan.model, checked.precision)
     del checked
 
-    address = options.address or os.environ.get("RAY_ADDRESS")
+    # "local" starts an instance of its own (an empty RAY_ADDRESS included, which Ray rejects).
+    address = options.address or os.environ.get("RAY_ADDRESS") or "local"
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False,
                  runtime_env={"env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})

@@ -24,6 +24,7 @@ check that no label or probability (to 4 decimals) depends on batching. The mach
 matrix-product peaks are measured too, to say what share of the hardware inference reaches.
 """
 
+import json
 import resource
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 from transformers.utils import logging as hf_logging
 
+from ..core.atomic import write_text
 from ..core.errors import KalimatError
 from ..core.labels import ID2LABEL, LABEL2ID
 from ..core.paths import CONFIG_DIR, INDOSUM
@@ -230,3 +232,11 @@ def run_benchmark(count: int, model: Path | None, precisions: list[str], batch_s
             report["models"].append(
                 measure(name, model_dir, random_init, sentences, precisions, batch_size, report["matmul_peak"]))
     return report
+
+
+def print_figures(report: dict, output: Path | None) -> None:
+    """The benchmark scripts' result: JSON on standard output, and in ``output`` when given."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if output:
+        write_text(output, text + "\n")
