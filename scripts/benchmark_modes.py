@@ -1,20 +1,22 @@
 """Time `kalimat-predict`'s ways of using the cores of one machine; print JSON.
 
-    python scripts/benchmark_modes.py [--model models/<run_name>] [--articles 200] [--output FILE]
+    python scripts/benchmark_modes.py [--model models/<run_name>] [--articles 200]
+        [--modes single accelerate ray-1x2 ray-2x1] [--output FILE]
 
 The same articles (the first N of data/corpus/indosum.jsonl.gz) are labeled end to end, as a
 user runs them, by the model given (an export such as the quickstart's) or, without
 --model, by a randomly initialised model of the IndoBERT-base shape with its int8 engine:
 
-* one process: `kalimat-predict` (its threads use every core);
-* `accelerate launch --num_processes 2 scripts/predict.py` (one thread each);
-* Ray: `kalimat-predict --ray` with 1 actor of 2 CPUs, and with 2 actors of 1 CPU, on a
-  local Ray instance the command starts itself (its start is inside the time).
+* single: `kalimat-predict` in one process (its threads use every core);
+* accelerate: `accelerate launch --num_processes 2 scripts/predict.py` (each process with
+  torch's default threads, one a core);
+* ray-1x2, ray-2x1: `kalimat-predict --ray` with 1 actor of 2 CPUs, and with 2 actors of
+  1 CPU, on a local Ray instance the command starts itself (its start is inside the time).
 
 Each figure is sentences per second of wall-clock time, command start to exit, and the
 peak resident memory of the largest process (for Ray, of the largest worker: an actor
-holding the model), sampled every 0.2 s. Every mode's records are checked to be the single process's, sorted by article and
-sentence, so no figure comes from a run that skipped work.
+holding the model), sampled every 0.2 s. Every mode's records are checked to be the first
+mode's, sorted by article and sentence, so no figure comes from a run that skipped work.
 """
 
 import argparse
@@ -36,13 +38,13 @@ from train.reporting.benchmark import benchmark_sentences, cpu_name, print_figur
 
 PREDICT = [sys.executable, str(ROOT / "scripts" / "predict.py")]
 MODES = {
-    "one process": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o],
-    "accelerate, 2 processes": lambda m, i, o: [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2",
+    "single": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o],
+    "accelerate": lambda m, i, o: [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2",
                                                 "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                                                 str(ROOT / "scripts" / "predict.py"), "--model", m, i, "--output", o],
-    "Ray, 1 actor x 2 CPUs": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "1",
+    "ray-1x2": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "1",
                                              "--cpus-per-actor", "2"],
-    "Ray, 2 actors x 1 CPU": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "2",
+    "ray-2x1": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "2",
                                              "--cpus-per-actor", "1"],
 }
 
@@ -95,6 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, help="an export (default: a random model of the IndoBERT-base shape)")
     parser.add_argument("--articles", type=int, default=200, help="IndoSum articles to label (default: %(default)s)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES), metavar="MODE",
+                        help="the modes to time, the first one the reference (default: all: %(choices)s)")
     parser.add_argument("--output", type=Path, help="also write the JSON here")
     args = parser.parse_args()
     if args.output:
@@ -107,13 +111,14 @@ def main() -> None:
         articles = tmp / "articles.jsonl"
         write_articles(articles, args.articles)
         report, reference = {"cpu": cpu_name(), "cores": os.cpu_count(), "model": str(args.model), "modes": {}}, None
-        for i, (mode, command) in enumerate(MODES.items()):
-            output = tmp / f"out{i}" if "Ray" in mode else tmp / f"out{i}.jsonl"
-            seconds, peak = timed(command(str(args.model), str(articles), str(output)), "Ray" in mode)
+        for i, mode in enumerate(args.modes):
+            command = MODES[mode]
+            output = tmp / f"out{i}" if mode.startswith("ray") else tmp / f"out{i}.jsonl"
+            seconds, peak = timed(command(str(args.model), str(articles), str(output)), mode.startswith("ray"))
             labeled = records(output)
             reference = reference or labeled
             if labeled != reference:
-                raise KalimatError(f"{mode}: its records differ from the single process's")
+                raise KalimatError(f"{mode}: its records differ from {args.modes[0]}'s")
             report["modes"][mode] = {"sentences": len(labeled), "seconds": round(seconds, 1),
                                      "sentences_per_second": round(len(labeled) / seconds, 1),
                                      "peak_memory_mb": round(peak)}
