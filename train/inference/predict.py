@@ -216,3 +216,8 @@ def main(argv=None) -> None:
         # Standard output goes to devnull so the flush at exit cannot fail again (Python docs).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
+    finally:
+        # Several processes: leave the gloo group before exit, or its threads can abort a
+        # process at interpreter shutdown ("terminate called without an active exception").
+        if state.num_processes > 1:
+            state.destroy_process_group()
