@@ -37,15 +37,14 @@ from train.core.paths import INDOSUM, ROOT
 from train.reporting.benchmark import benchmark_sentences, cpu_name, print_figures, random_base
 
 PREDICT = [sys.executable, str(ROOT / "scripts" / "predict.py")]
+ACCELERATE = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
+              "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "scripts" / "predict.py")]
+# Each mode: the launcher, and the options it adds to --model MODEL INPUT --output OUTPUT.
 MODES = {
-    "single": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o],
-    "accelerate": lambda m, i, o: [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2",
-                                                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                                                str(ROOT / "scripts" / "predict.py"), "--model", m, i, "--output", o],
-    "ray-1x2": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "1",
-                                             "--cpus-per-actor", "2"],
-    "ray-2x1": lambda m, i, o: [*PREDICT, "--model", m, i, "--output", o, "--ray", "--concurrency", "2",
-                                             "--cpus-per-actor", "1"],
+    "single": (PREDICT, []),
+    "accelerate": (ACCELERATE, []),
+    "ray-1x2": (PREDICT, ["--ray", "--concurrency", "1", "--cpus-per-actor", "2"]),
+    "ray-2x1": (PREDICT, ["--ray", "--concurrency", "2", "--cpus-per-actor", "1"]),
 }
 
 
@@ -62,19 +61,23 @@ def timed(command: list[str], ray: bool) -> tuple[float, float]:
     """Run ``command``; its wall time and the peak resident memory (MB) of its largest process."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("RAY_ADDRESS", None)  # a local instance, started by the command itself
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, root = 0, psutil.Process(process.pid)
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max([peak, *(p.memory_info().rss for p in tree if _counted(p, ray))])
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    seconds = time.perf_counter() - start
-    if process.returncode:
-        raise KalimatError(f"{' '.join(command[:4])} ... failed: {process.stderr.read().strip()[-500:]}")
+    # Standard error goes to a file: a pipe nobody reads while polling would fill with progress
+    # bars and stall the command.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        peak, root = 0, psutil.Process(process.pid)
+        while process.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max([peak, *(p.memory_info().rss for p in tree if _counted(p, ray))])
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        if process.returncode:
+            stderr.seek(0)
+            raise KalimatError(f"{' '.join(command[:4])} ... failed: {stderr.read().strip()[-500:]}")
     return seconds, peak / 2**20
 
 
@@ -112,9 +115,10 @@ def main() -> None:
         write_articles(articles, args.articles)
         report, reference = {"cpu": cpu_name(), "cores": os.cpu_count(), "model": str(args.model), "modes": {}}, None
         for i, mode in enumerate(args.modes):
-            command = MODES[mode]
-            output = tmp / f"out{i}" if mode.startswith("ray") else tmp / f"out{i}.jsonl"
-            seconds, peak = timed(command(str(args.model), str(articles), str(output)), mode.startswith("ray"))
+            launcher, options = MODES[mode]
+            output = tmp / f"out{i}" if "--ray" in options else tmp / f"out{i}.jsonl"
+            command = [*launcher, "--model", str(args.model), str(articles), "--output", str(output), *options]
+            seconds, peak = timed(command, "--ray" in options)
             labeled = records(output)
             reference = reference or labeled
             if labeled != reference:
